@@ -1,0 +1,123 @@
+"""create_app(): wiring only. Rules live in app/domain, engines in app/engines."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.static_files import create_static_files_router
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+
+from app import bootstrap
+from app.core.auth import AuthMiddleware
+from app.core.crypto import SecretBox
+from app.core.deps import provide_db, provide_principal, provide_settings
+from app.core.errors import handle_exception
+from app.core.observability import RequestContextMiddleware, configure_logging
+from app.core.ratelimit import Limiter, OrgRateLimitMiddleware
+from app.domain.accounts import service as accounts_service
+from app.domain.accounts.controllers import ApiKeyController, AuthController, OrganizationController, UserController
+from app.domain.accounts.pages import AccountPages, SettingsPages
+from app.domain.applications.controllers import ApplicationController
+from app.domain.applications.pages import ApplicationPages
+from app.domain.service.controllers import health, ready
+from app.domain.shell.pages import ShellPages
+from app.engines import Engines
+from app.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+MAX_BODY_BYTES = 5 * 1024 * 1024  # API.md: ingestion bodies over 5 MB get 413
+# Reachable without signing in. Everything else needs a session or a bearer credential.
+PUBLIC_PATHS = ["^/static/", "^/health$", "^/ready$", "^/metrics$", "^/schema", "^/favicon.ico$"]
+# Bearer-authenticated API calls carry no ambient cookie credential, so CSRF does not apply.
+CSRF_EXEMPT = ["^/v1/", "^/health$", "^/ready$", "^/metrics$", "^/schema"]
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    configure_logging(settings.server.log_level, json_logs=settings.server.is_production)
+    engines = Engines(settings)
+    secure_cookies = settings.server.public_url.startswith("https://") or settings.server.is_production
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        await engines.start()
+        if settings.server.migrate_on_start:
+            await bootstrap.migrate(engines, settings)
+            await bootstrap.ensure_admin(engines, settings)
+        assert engines.redis.client is not None
+        app.stores.register("sessions", RedisStore(engines.redis.client, namespace="nexus:session"),
+                            allow_override=True)
+        app.state.limiter = Limiter(engines.redis.url)
+        try:
+            yield
+        finally:
+            await engines.stop()
+
+    session_config = ServerSideSessionConfig(
+        key="nexus_session", max_age=settings.security.session_ttl_s, httponly=True, samesite="lax",
+        secure=secure_cookies, renew_on_access=True, exclude=PUBLIC_PATHS,
+    )
+    prometheus = PrometheusConfig(app_name="nexus", prefix="nexus", group_path=True, exclude=["^/metrics$", "^/static/"])
+
+    return Litestar(
+        route_handlers=[
+            health, ready, MetricsController,
+            AuthController, ApiKeyController, UserController, OrganizationController, ApplicationController,
+            AccountPages, SettingsPages, ApplicationPages, ShellPages,
+            create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False,
+                                       opt={"exclude_from_auth": True}),
+        ],
+        dependencies={
+            "db": Provide(provide_db),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+        },
+        middleware=[
+            RequestContextMiddleware,
+            prometheus.middleware,
+            session_config.middleware,
+            DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS),
+            OrgRateLimitMiddleware,
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.security.secret_key, cookie_name="nexus_csrf", cookie_secure=secure_cookies,
+            cookie_samesite="lax", exclude=CSRF_EXEMPT,
+        ),
+        template_config=TemplateConfig(directory=[ROOT / "templates", ROOT / "components"], engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(
+            title="NEXUS-PRIME API", version="1.0.0", path="/schema",
+            components=Components(security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer",
+                                         description="An access token from /v1/auth/token or a personal API key"),
+            }),
+            security=[{"bearer": []}],
+        ),
+        exception_handlers={Exception: handle_exception},
+        request_max_body_size=MAX_BODY_BYTES,
+        lifespan=[lifespan],
+        state=State({
+            "settings": settings, "engines": engines,
+            "secret_box": SecretBox(settings.security.encryption_keys),
+            "resolve_principal": accounts_service.resolve_principal,
+        }),
+        logging_config=None,  # structlog owns logging (configure_logging)
+        debug=False,
+    )

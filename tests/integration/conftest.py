@@ -1,0 +1,87 @@
+"""One app (and its engines) per test session; each test starts from empty tables."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from app.asgi import create_app
+from app.domain.accounts import service, tokens
+from app.domain.accounts.passwords import hash_password
+from app.domain.accounts.queries import create_user
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def app() -> Litestar:
+    return create_app()
+
+
+@pytest.fixture(scope="session")
+async def session_client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app, base_url="http://testserver.local") as client:
+        yield client
+
+
+@pytest.fixture
+async def client(session_client: AsyncTestClient[Litestar], app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The shared client over freshly emptied tables and Redis."""
+    engines = app.state.engines
+    async with engines.postgres.pool.connection() as conn:
+        await conn.execute("TRUNCATE organizations CASCADE")
+    await engines.redis.client.flushdb()
+    session_client.cookies.clear()
+    session_client.headers.pop("authorization", None)
+    yield session_client
+
+
+@dataclass
+class Member:
+    org_id: str
+    user_id: str
+    email: str
+    role: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def make_org(app: Litestar, client: AsyncTestClient[Litestar]) -> Any:
+    """make_org(name) → the owner (a Member); add users with add_member(owner, role)."""
+    counter = iter(range(1_000_000))
+
+    async def make(name: str = "Acme") -> Member:
+        email = f"owner{next(counter)}@{name.lower()}.test"
+        async with app.state.engines.postgres.pool.connection() as conn:
+            created = await service.create_organization_with_owner(conn, name, email, PASSWORD, "Owner")
+        return _member(app, created["org"]["id"], created["user"]["id"], email, "owner")
+
+    return make
+
+
+@pytest.fixture
+def add_member(app: Litestar) -> Any:
+    counter = iter(range(1_000_000))
+
+    async def add(owner: Member, role: str) -> Member:
+        email = f"{role}{next(counter)}@{owner.org_id[:8]}.test"
+        async with app.state.engines.postgres.pool.connection() as conn:
+            row = await create_user(conn, owner.org_id, email, role.title(), role, await hash_password(PASSWORD))
+        return _member(app, owner.org_id, row["id"], email, role)
+
+    return add
+
+
+def _member(app: Litestar, org_id: str, user_id: str, email: str, role: str) -> Member:
+    security = app.state.settings.security
+    token = tokens.issue_access_token(security.secret_key, user_id, org_id, security.access_token_ttl_s)
+    return Member(org_id=org_id, user_id=user_id, email=email, role=role, token=token)
