@@ -12,7 +12,6 @@ from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -21,11 +20,12 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
 from app import bootstrap
+from app.core import sessions
 from app.core.auth import AuthMiddleware
 from app.core.crypto import SecretBox
 from app.core.deps import provide_db, provide_principal, provide_settings
 from app.core.errors import handle_exception
-from app.core.observability import RequestContextMiddleware, configure_logging
+from app.core.observability import RequestContextMiddleware, configure_logging, stamp_response
 from app.core.ratelimit import Limiter, OrgRateLimitMiddleware
 from app.domain.accounts import service as accounts_service
 from app.domain.accounts.controllers import ApiKeyController, AuthController, OrganizationController, UserController
@@ -54,7 +54,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings.server.log_level, json_logs=settings.server.is_production)
     engines = Engines(settings)
-    secure_cookies = settings.server.public_url.startswith("https://") or settings.server.is_production
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -63,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await bootstrap.migrate(engines, settings)
             await bootstrap.ensure_admin(engines, settings)
         assert engines.redis.client is not None
-        app.stores.register("sessions", RedisStore(engines.redis.client, namespace="nexus:session"),
+        app.stores.register(sessions.STORE, RedisStore(engines.redis.client, namespace="nexus:session"),
                             allow_override=True)
         app.state.limiter = Limiter(engines.redis.url)
         try:
@@ -71,10 +70,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await engines.stop()
 
-    session_config = ServerSideSessionConfig(
-        key="nexus_session", max_age=settings.security.session_ttl_s, httponly=True, samesite="lax",
-        secure=secure_cookies, renew_on_access=True, exclude=PUBLIC_PATHS,
-    )
+    session = sessions.session_config(settings, exclude=PUBLIC_PATHS)
     prometheus = PrometheusConfig(app_name="nexus", prefix="nexus", group_path=True, exclude=["^/metrics$", "^/static/"])
 
     return Litestar(
@@ -93,12 +89,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             RequestContextMiddleware,
             prometheus.middleware,
-            session_config.middleware,
+            session.middleware,
             DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS),
             OrgRateLimitMiddleware,
         ],
         csrf_config=CSRFConfig(
-            secret=settings.security.secret_key, cookie_name="nexus_csrf", cookie_secure=secure_cookies,
+            secret=settings.security.secret_key, cookie_name="nexus_csrf", cookie_secure=sessions.secure_cookies(settings),
             cookie_samesite="lax", exclude=CSRF_EXEMPT,
         ),
         template_config=TemplateConfig(directory=[ROOT / "templates", ROOT / "components"], engine=JinjaTemplateEngine),
@@ -111,12 +107,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             security=[{"bearer": []}],
         ),
         exception_handlers={Exception: handle_exception},
+        before_send=[stamp_response],
         request_max_body_size=MAX_BODY_BYTES,
         lifespan=[lifespan],
         state=State({
             "settings": settings, "engines": engines,
             "secret_box": SecretBox(settings.security.encryption_keys),
             "resolve_principal": accounts_service.resolve_principal,
+            "session_config": session,
         }),
         logging_config=None,  # structlog owns logging (configure_logging)
         debug=False,

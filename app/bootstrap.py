@@ -7,6 +7,7 @@ import secrets
 import sys
 
 import structlog
+from psycopg.errors import UniqueViolation
 
 from app.domain.accounts import queries, service
 from app.engines import Engines
@@ -33,9 +34,13 @@ async def ensure_admin(engines: Engines, settings: Settings) -> None:
             settings.data.data_dir, "admin_password", secrets.token_urlsafe(12)
         )
         if await queries.find_login(conn, admin.email) is None:
-            await service.create_organization_with_owner(conn, admin.org_name, admin.email, password, "Admin")
-            log.info("admin_created", email=admin.email, org=admin.org_name)
+            try:
+                await service.create_organization_with_owner(conn, admin.org_name, admin.email, password, "Admin")
+                log.info("admin_created", email=admin.email, org=admin.org_name)
+            except UniqueViolation:
+                pass  # another process starting at the same moment created it
     if generated:
-        print(f"\n  Sign in at http://{settings.server.host}:{settings.server.port} as {admin.email} "
+        url = settings.server.public_url or f"http://{settings.server.host}:{settings.server.port}"
+        print(f"\n  Sign in at {url} as {admin.email} "
               f"with password {password}\n  (kept in {settings.data.data_dir}/secrets/admin_password)\n",
               file=sys.stderr, flush=True)

@@ -22,7 +22,7 @@ def _run(settings: Settings, host: str | None, port: int | None) -> None:
         port=port or settings.server.port,
         log_config=None,  # our structlog configuration owns the root logger
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        forwarded_allow_ips=settings.server.trusted_proxies,
         ws_max_size=1 << 20,
         timeout_graceful_shutdown=20,
         loop="asyncio",
@@ -38,6 +38,7 @@ async def _with_engines(settings: Settings, work: str, **kwargs: str) -> None:
     try:
         if work == "migrate":
             await bootstrap.migrate(engines, settings)
+            await bootstrap.ensure_admin(engines, settings)
         elif work == "user":
             await _create_user(engines, **kwargs)
         elif work == "rotate-key":

@@ -25,8 +25,8 @@ class ServerSettings(msgspec.Struct, frozen=True):
     environment: str = "development"
     log_level: str = "INFO"
     public_url: str = ""
-    demo: bool = True
     migrate_on_start: bool = True
+    trusted_proxies: str = "127.0.0.1"
 
     @property
     def is_production(self) -> bool:
@@ -150,6 +150,18 @@ def _fernet_key() -> str:
     return Fernet.generate_key().decode()
 
 
+def _check_fernet_keys(keys: tuple[str, ...]) -> None:
+    from cryptography.fernet import Fernet
+
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except ValueError as exc:
+            raise SettingsError(
+                f"NEXUS_ENCRYPTION_KEYS entry {position} is not a Fernet key (32 url-safe base64 bytes)"
+            ) from exc
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from `env` (default `os.environ`); raise SettingsError on bad input."""
     env = os.environ if env is None else env
@@ -159,8 +171,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         environment=env.get("NEXUS_ENV", "development"),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         public_url=env.get("NEXUS_PUBLIC_URL", "").rstrip("/"),
-        demo=_bool(env, "NEXUS_DEMO", True),
         migrate_on_start=_bool(env, "NEXUS_MIGRATE_ON_START", True),
+        trusted_proxies=env.get("NEXUS_TRUSTED_PROXIES") or "127.0.0.1",
     )
     if server.environment not in {"development", "test", "production"}:
         raise SettingsError(f"NEXUS_ENV must be development, test or production, got {server.environment!r}")
@@ -168,13 +180,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     secret_key = _read(env, "NEXUS_SECRET_KEY")
     encryption_raw = _read(env, "NEXUS_ENCRYPTION_KEYS")
-    if server.is_production and not (secret_key and encryption_raw):
-        raise SettingsError("NEXUS_SECRET_KEY and NEXUS_ENCRYPTION_KEYS must be set when NEXUS_ENV=production")
+    if server.is_production:
+        # Production never invents secrets or falls back to embedded engines, whose data
+        # would live in a container's throwaway disk.
+        required = ("NEXUS_SECRET_KEY", "NEXUS_ENCRYPTION_KEYS", "NEXUS_ADMIN_PASSWORD",
+                    "DATABASE_URL", "REDIS_URL", "CLICKHOUSE_URL")
+        missing = [name for name in required if not _read(env, name)]
+        if missing:
+            raise SettingsError(f"NEXUS_ENV=production requires {', '.join(missing)}")
     if secret_key is None:
         secret_key = persistent_secret(data.data_dir, "secret_key", secrets.token_urlsafe(48))
     if len(secret_key) < 32:
         raise SettingsError("NEXUS_SECRET_KEY must be at least 32 characters")
     encryption_keys = _list(encryption_raw) or (persistent_secret(data.data_dir, "encryption_key", _fernet_key()),)
+    _check_fernet_keys(encryption_keys)
 
     security = SecuritySettings(
         secret_key=secret_key,

@@ -47,9 +47,19 @@ def configure_logging(level: str, json_logs: bool) -> None:
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
+async def stamp_response(message: Message, scope: Scope) -> None:
+    """A `before_send` hook: Litestar runs it for every response, including the ones its
+    exception handling produces outside the middleware stack."""
+    if message["type"] == "http.response.start":
+        state = scope.setdefault("state", {})
+        state["response_status"] = message["status"]
+        if request_id := state.get("request_id"):
+            message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+
+
 class RequestContextMiddleware:
     """Outermost middleware: a request id per request (taken from X-Request-ID when sane),
-    echoed in the response, bound to every log line and every ClickHouse query."""
+    bound to every log line and every ClickHouse query; `stamp_response` echoes it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -65,17 +75,8 @@ class RequestContextMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         token = query_tag.set(request_id)
         started = time.perf_counter()
-        status = 0
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send)
         finally:
             query_tag.reset(token)
             if scope["type"] == "http" and not scope["path"].startswith("/static/"):
@@ -83,6 +84,6 @@ class RequestContextMiddleware:
                     "request",
                     method=scope["method"],
                     path=scope["path"],
-                    status=status,
+                    status=scope["state"].get("response_status", 0),
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )

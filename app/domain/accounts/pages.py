@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from psycopg import AsyncConnection
 
-from app.core import audit
+from app.core import audit, sessions
 from app.core.auth import ROLES, Permission, Principal, requires
 from app.core.errors import ApiError
 from app.core.pages import flash, read_form, redirect, render, safe_next
@@ -32,10 +32,14 @@ class InviteForm(msgspec.Struct):
     name: str = ""
 
 
-def _start_session(request: Request[Any, Any, Any], user_id: str, org_id: str) -> None:
-    """A fresh session id at sign-in, so an id planted before sign-in is worthless."""
-    request.cookies.pop("nexus_session", None)
-    request.set_session({"user_id": user_id, "org_id": org_id})
+async def _signed_in(request: Request[Any, Any, Any], user_id: str, org_id: str, target: str,
+                     welcome: str | None = None) -> Redirect:
+    data: dict[str, Any] = {"user_id": user_id, "org_id": org_id}
+    if welcome:
+        data["_flashes"] = [{"kind": "success", "text": welcome}]
+    response = redirect(target)
+    response.cookies.append(await sessions.begin(request, data))
+    return response
 
 
 class AccountPages(Controller):
@@ -47,7 +51,7 @@ class AccountPages(Controller):
             return redirect(safe_next(next))
         return render(request, "pages/login.html", next=safe_next(next), email="", error=None)
 
-    @post("/login", exclude_from_auth=True)
+    @post("/login", exclude_from_auth=True, skip_session=True)
     async def login(self, request: Request[Any, Any, Any], db: Conn, settings: Settings) -> Template | Redirect:
         form, _, raw = await read_form(request, LoginForm)
         form = form or LoginForm()
@@ -63,8 +67,7 @@ class AccountPages(Controller):
             # One message whether the email exists or not: no account enumeration.
             return render(request, "pages/login.html", status_code=401, next=safe_next(form.next),
                           email=raw.get("email", ""), error="The email or password is wrong.")
-        _start_session(request, user["id"], user["org_id"])
-        return redirect(safe_next(form.next))
+        return await _signed_in(request, user["id"], user["org_id"], safe_next(form.next))
 
     @post("/logout")
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
@@ -75,7 +78,7 @@ class AccountPages(Controller):
     async def invite_page(self, request: Request[Any, Any, Any], token: str) -> Template:
         return render(request, "pages/invite.html", token=token, error=None)
 
-    @post("/invite/{token:str}", exclude_from_auth=True)
+    @post("/invite/{token:str}", exclude_from_auth=True, skip_session=True)
     async def accept_invite(self, request: Request[Any, Any, Any], token: str, db: Conn) -> Template | Redirect:
         form, _, _ = await read_form(request, InviteForm)
         form = form or InviteForm()
@@ -84,9 +87,7 @@ class AccountPages(Controller):
                 invite = await service.accept_invite(db, token, form.name, form.password)
         except ApiError as exc:
             return render(request, "pages/invite.html", status_code=exc.status_code, token=token, error=exc.message)
-        _start_session(request, invite["id"], invite["org_id"])
-        flash(request, "success", "Welcome! Your account is ready.")
-        return redirect("/")
+        return await _signed_in(request, invite["id"], invite["org_id"], "/", "Welcome! Your account is ready.")
 
 
 class SettingsPages(Controller):
