@@ -8,7 +8,7 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -62,8 +62,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await bootstrap.migrate(engines, settings)
             await bootstrap.ensure_admin(engines, settings)
         assert engines.redis.client is not None
-        app.stores.register(sessions.STORE, RedisStore(engines.redis.client, namespace="nexus:session"),
-                            allow_override=True)
+        app.stores.register(
+            sessions.STORE, RedisStore(engines.redis.client, namespace="nexus:session"), allow_override=True
+        )
         app.state.limiter = Limiter(engines.redis.url)
         try:
             yield
@@ -71,15 +72,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engines.stop()
 
     session = sessions.session_config(settings, exclude=PUBLIC_PATHS)
-    prometheus = PrometheusConfig(app_name="nexus", prefix="nexus", group_path=True, exclude=["^/metrics$", "^/static/"])
+    prometheus = PrometheusConfig(
+        app_name="nexus", prefix="nexus", group_path=True, exclude=["^/metrics$", "^/static/"]
+    )
 
     return Litestar(
         route_handlers=[
-            health, ready, MetricsController,
-            AuthController, ApiKeyController, UserController, OrganizationController, ApplicationController,
-            AccountPages, SettingsPages, ApplicationPages, ShellPages,
-            create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False,
-                                       opt={"exclude_from_auth": True}),
+            health,
+            ready,
+            MetricsController,
+            AuthController,
+            ApiKeyController,
+            UserController,
+            OrganizationController,
+            ApplicationController,
+            AccountPages,
+            SettingsPages,
+            ApplicationPages,
+            ShellPages,
+            create_static_files_router(
+                path="/static", directories=[ROOT / "static"], include_in_schema=False, opt={"exclude_from_auth": True}
+            ),
         ],
         dependencies={
             "db": Provide(provide_db),
@@ -94,28 +107,41 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrgRateLimitMiddleware,
         ],
         csrf_config=CSRFConfig(
-            secret=settings.security.secret_key, cookie_name="nexus_csrf", cookie_secure=sessions.secure_cookies(settings),
-            cookie_samesite="lax", exclude=CSRF_EXEMPT,
+            secret=settings.security.secret_key,
+            cookie_name="nexus_csrf",
+            cookie_secure=sessions.secure_cookies(settings),
+            cookie_samesite="lax",
+            exclude=CSRF_EXEMPT,
         ),
         template_config=TemplateConfig(directory=[ROOT / "templates", ROOT / "components"], engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
-            title="NEXUS-PRIME API", version="1.0.0", path="/schema",
-            components=Components(security_schemes={
-                "bearer": SecurityScheme(type="http", scheme="bearer",
-                                         description="An access token from /v1/auth/token or a personal API key"),
-            }),
+            title="NEXUS-PRIME API",
+            version="1.0.0",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An access token from /v1/auth/token or a personal API key",
+                    ),
+                }
+            ),
             security=[{"bearer": []}],
         ),
         exception_handlers={Exception: handle_exception},
         before_send=[stamp_response],
         request_max_body_size=MAX_BODY_BYTES,
         lifespan=[lifespan],
-        state=State({
-            "settings": settings, "engines": engines,
-            "secret_box": SecretBox(settings.security.encryption_keys),
-            "resolve_principal": accounts_service.resolve_principal,
-            "session_config": session,
-        }),
+        state=State(
+            {
+                "settings": settings,
+                "engines": engines,
+                "secret_box": SecretBox(settings.security.encryption_keys),
+                "resolve_principal": accounts_service.resolve_principal,
+                "session_config": session,
+            }
+        ),
         logging_config=None,  # structlog owns logging (configure_logging)
         debug=False,
     )

@@ -41,6 +41,9 @@ async def ensure_admin(engines: Engines, settings: Settings) -> None:
                 pass  # another process starting at the same moment created it
     if generated:
         url = settings.server.public_url or f"http://{settings.server.host}:{settings.server.port}"
-        print(f"\n  Sign in at {url} as {admin.email} "
-              f"with password {password}\n  (kept in {settings.data.data_dir}/secrets/admin_password)\n",
-              file=sys.stderr, flush=True)
+        print(
+            f"\n  Sign in at {url} as {admin.email} "
+            f"with password {password}\n  (kept in {settings.data.data_dir}/secrets/admin_password)\n",
+            file=sys.stderr,
+            flush=True,
+        )

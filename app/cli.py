@@ -111,8 +111,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "run":
         _run(settings, args.host, args.port)
     elif args.command == "user":
-        asyncio.run(_with_engines(settings, "user", email=args.email, password=args.password, org=args.org,
-                                  role=args.role))
+        asyncio.run(
+            _with_engines(settings, "user", email=args.email, password=args.password, org=args.org, role=args.role)
+        )
     else:
         asyncio.run(_with_engines(settings, args.command))
 

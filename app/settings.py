@@ -183,8 +183,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if server.is_production:
         # Production never invents secrets or falls back to embedded engines, whose data
         # would live in a container's throwaway disk.
-        required = ("NEXUS_SECRET_KEY", "NEXUS_ENCRYPTION_KEYS", "NEXUS_ADMIN_PASSWORD",
-                    "DATABASE_URL", "REDIS_URL", "CLICKHOUSE_URL")
+        required = (
+            "NEXUS_SECRET_KEY",
+            "NEXUS_ENCRYPTION_KEYS",
+            "NEXUS_ADMIN_PASSWORD",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "CLICKHOUSE_URL",
+        )
         missing = [name for name in required if not _read(env, name)]
         if missing:
             raise SettingsError(f"NEXUS_ENV=production requires {', '.join(missing)}")

@@ -24,8 +24,18 @@ async def record(
     ip = connection.client.host if connection is not None and connection.client else None
     request_id = connection.scope.get("state", {}).get("request_id") if connection is not None else None
     await conn.execute(
-        """INSERT INTO audit_log (org_id, actor_id, actor_label, action, target_type, target_id, ip, request_id, details)
+        """INSERT INTO audit_log
+               (org_id, actor_id, actor_label, action, target_type, target_id, ip, request_id, details)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-        (principal.org_id, principal.user_id, principal.actor_label, action, target_type, target_id,
-         ip, request_id, Jsonb(details or {})),
+        (
+            principal.org_id,
+            principal.user_id,
+            principal.actor_label,
+            action,
+            target_type,
+            target_id,
+            ip,
+            request_id,
+            Jsonb(details or {}),
+        ),
     )

@@ -18,7 +18,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 
 
-class Permission(str, enum.Enum):
+class Permission(enum.StrEnum):
     READ = "read"  # see the organisation's data
     TRIAGE = "triage"  # act on insights and support
     WRITE = "write"  # create and change applications, dashboards, connections
@@ -79,7 +79,9 @@ def requires(permission: Permission) -> Callable[[ASGIConnection[Any, Any, Any, 
         if not isinstance(principal, Principal):
             raise NotAuthorizedException("Authentication is required.")
         if not principal.can(permission):
-            raise PermissionDeniedException(f"Your role ({principal.role}) cannot do this; it needs '{permission.value}'.")
+            raise PermissionDeniedException(
+                f"Your role ({principal.role}) cannot do this; it needs '{permission.value}'."
+            )
 
     guard.__name__ = f"requires_{permission.value}"
     return guard

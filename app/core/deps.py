@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
+from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from psycopg import AsyncConnection
 
 from app.core.auth import Principal
@@ -23,8 +25,14 @@ def provide_settings(state: State) -> Settings:
     return state.settings  # type: ignore[no-any-return]
 
 
-def provide_principal(request: Any) -> Principal:
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     principal = request.scope.get("user")
     if not isinstance(principal, Principal):
         raise ApiError(401, "unauthorized", "Authentication is required.")
     return principal
+
+
+# Handler parameter types for the dependencies above.
+Db = NamedDependency[AsyncConnection[Any]]
+CurrentPrincipal = NamedDependency[Principal]
+AppSettings = NamedDependency[Settings]

@@ -26,9 +26,11 @@ async def rotate_all(conn: AsyncConnection[Any], keys: tuple[str, ...]) -> dict[
     counts = {}
     for table, key, column in ENCRYPTED_COLUMNS:
         select = sql.SQL("SELECT {key} AS k, {col} AS v FROM {table} WHERE {col} IS NOT NULL FOR UPDATE").format(
-            key=sql.Identifier(key), col=sql.Identifier(column), table=sql.Identifier(table))
+            key=sql.Identifier(key), col=sql.Identifier(column), table=sql.Identifier(table)
+        )
         update = sql.SQL("UPDATE {table} SET {col} = %s WHERE {key} = %s").format(
-            key=sql.Identifier(key), col=sql.Identifier(column), table=sql.Identifier(table))
+            key=sql.Identifier(key), col=sql.Identifier(column), table=sql.Identifier(table)
+        )
         async with conn.transaction():
             rows = await (await conn.execute(select)).fetchall()
             for row in rows:

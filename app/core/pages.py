@@ -30,8 +30,9 @@ def _take_flashes(request: Request[Any, Any, Any]) -> list[Flash]:
     return [Flash(**item) for item in request.session.pop(_FLASH_KEY, [])]
 
 
-def render(request: Request[Any, Any, Any], template: str, nav: str = "", status_code: int = 200,
-           **context: Any) -> Template:
+def render(
+    request: Request[Any, Any, Any], template: str, nav: str = "", status_code: int = 200, **context: Any
+) -> Template:
     """A page (or, for htmx, the same template: pages pick their block with `is_htmx`)."""
     return Template(
         template_name=template,

@@ -15,8 +15,6 @@ import msgspec
 from app.core.errors import ApiError
 
 T = TypeVar("T")
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -42,12 +40,6 @@ def decode_cursor(cursor: str | None) -> Cursor | None:
         return msgspec.json.decode(raw, type=Cursor)
     except (ValueError, msgspec.DecodeError) as exc:
         raise ApiError(400, "invalid_cursor", "The cursor is not one this API issued.") from exc
-
-
-def clamp_limit(limit: int) -> int:
-    if limit < 1 or limit > MAX_LIMIT:
-        raise ApiError(400, "invalid_limit", f"limit must be between 1 and {MAX_LIMIT}.")
-    return limit
 
 
 def page_of(rows: list[dict[str, Any]], limit: int, convert: Any) -> Page[Any]:

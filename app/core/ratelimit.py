@@ -78,12 +78,24 @@ class OrgRateLimitMiddleware:
             (b"ratelimit-reset", str(reset).encode()),
         ]
         if not allowed:
-            exc = ApiError(429, "rate_limited", f"Your organisation is over {settings.requests} requests per "
-                           f"{settings.window_s} s; retry in {reset} s.")
+            exc = ApiError(
+                429,
+                "rate_limited",
+                f"Your organisation is over {settings.requests} requests per "
+                f"{settings.window_s} s; retry in {reset} s.",
+            )
             status, body, _ = error_body(exc)
-            await send({"type": "http.response.start", "status": status,
-                        "headers": [*headers, (b"retry-after", str(reset).encode()),
-                                    (b"content-type", b"application/json")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        *headers,
+                        (b"retry-after", str(reset).encode()),
+                        (b"content-type", b"application/json"),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": msgspec.json.encode(body)})
             return
 

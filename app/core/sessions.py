@@ -23,8 +23,14 @@ STORE = "sessions"
 
 def session_config(settings: Settings, exclude: list[str]) -> ServerSideSessionConfig:
     return ServerSideSessionConfig(
-        key=SESSION_COOKIE, max_age=settings.security.session_ttl_s, httponly=True, samesite="lax",
-        secure=secure_cookies(settings), renew_on_access=True, exclude=exclude, store=STORE,
+        key=SESSION_COOKIE,
+        max_age=settings.security.session_ttl_s,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(settings),
+        renew_on_access=True,
+        exclude=exclude,
+        store=STORE,
     )
 
 
@@ -41,5 +47,12 @@ async def begin(request: Request[Any, Any, Any], data: dict[str, Any]) -> Cookie
         await store.delete(old)
     session_id = secrets.token_hex(config.session_id_bytes)
     await store.set(session_id, msgspec.json.encode(data), expires_in=config.max_age)
-    return Cookie(key=SESSION_COOKIE, value=session_id, max_age=config.max_age, path=config.path,
-                  httponly=True, secure=config.secure, samesite=config.samesite)
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=session_id,
+        max_age=config.max_age,
+        path=config.path,
+        httponly=True,
+        secure=config.secure,
+        samesite=config.samesite,
+    )

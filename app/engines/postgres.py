@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import psutil
-
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool

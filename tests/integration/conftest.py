@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from app.asgi import create_app
 from app.domain.accounts import service, tokens
@@ -24,21 +25,38 @@ def app() -> Litestar:
 
 
 @pytest.fixture(scope="session")
-async def session_client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app, base_url="http://testserver.local") as client:
-        yield client
+async def started_app(app: Litestar) -> AsyncIterator[Litestar]:
+    """The app with its lifespan run (engines started, migrations applied) in the test loop.
+
+    The lifespan runs in a task of its own: it holds an anyio task group, which must be
+    left by the task that entered it, and fixture set-up and tear-down are different tasks.
+    """
+    ready, stop = asyncio.Event(), asyncio.Event()
+
+    async def hold_lifespan() -> None:
+        async with app.lifespan():
+            ready.set()
+            await stop.wait()
+
+    holder = asyncio.create_task(hold_lifespan())
+    await asyncio.wait([holder, asyncio.create_task(ready.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if holder.done():
+        holder.result()  # start-up failed: raise its error here
+    yield app
+    stop.set()
+    await holder
 
 
 @pytest.fixture
-async def client(session_client: AsyncTestClient[Litestar], app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    """The shared client over freshly emptied tables and Redis."""
-    engines = app.state.engines
+async def client(started_app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """A fresh client (own cookie jar) over freshly emptied tables and Redis."""
+    engines = started_app.state.engines
     async with engines.postgres.pool.connection() as conn:
         await conn.execute("TRUNCATE organizations CASCADE")
     await engines.redis.client.flushdb()
-    session_client.cookies.clear()
-    session_client.headers.pop("authorization", None)
-    yield session_client
+    transport = httpx.ASGITransport(app=started_app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
 
 
 @dataclass
@@ -55,7 +73,7 @@ class Member:
 
 
 @pytest.fixture
-def make_org(app: Litestar, client: AsyncTestClient[Litestar]) -> Any:
+def make_org(app: Litestar, client: httpx.AsyncClient) -> Any:
     """make_org(name) → the owner (a Member); add users with add_member(owner, role)."""
     counter = iter(range(1_000_000))
 

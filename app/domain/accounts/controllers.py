@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import Parameter
-from psycopg import AsyncConnection
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.core import audit
-from app.core.auth import Permission, Principal, requires
+from app.core.auth import Permission, requires
+from app.core.deps import AppSettings, CurrentPrincipal, Db
 from app.core.errors import ApiError
-from app.core.pagination import Page, clamp_limit, decode_cursor, page_of
+from app.core.pagination import Page, decode_cursor, page_of
 from app.domain.accounts import queries, service, tokens
 from app.domain.accounts.schemas import (
     ApiKey,
@@ -27,9 +28,6 @@ from app.domain.accounts.schemas import (
     UserInvited,
     UserUpdate,
 )
-from app.settings import Settings
-
-Conn = AsyncConnection[Any]
 
 
 def _client_ip(request: Request[Any, Any, Any]) -> str:
@@ -41,7 +39,9 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/token", exclude_from_auth=True, status_code=200, summary="Exchange email and password for an access token")
-    async def token(self, request: Request[Any, Any, Any], data: TokenRequest, db: Conn, settings: Settings) -> TokenResponse:
+    async def token(
+        self, request: Request[Any, Any, Any], data: JSONBody[TokenRequest], db: Db, settings: AppSettings
+    ) -> TokenResponse:
         try:
             user = await service.check_credentials(
                 db, request.app.state.limiter, settings.security, data.email, data.password, _client_ip(request)
@@ -63,28 +63,49 @@ class ApiKeyController(Controller):
     guards = [requires(Permission.READ)]
 
     @post("/", summary="Create a personal API key (the key is shown once)")
-    async def create(self, request: Request[Any, Any, Any], data: ApiKeyCreate, db: Conn, principal: Principal) -> ApiKeyCreated:
+    async def create(
+        self, request: Request[Any, Any, Any], data: JSONBody[ApiKeyCreate], db: Db, principal: CurrentPrincipal
+    ) -> ApiKeyCreated:
         async with db.transaction():
             row, key = await service.create_api_key(db, principal, data.name, list(data.scopes))
-            await audit.record(db, principal, "api_key.created", "api_key", row["id"], request,
-                               {"name": data.name, "scopes": row["scopes"]})
-        return ApiKeyCreated(id=row["id"], name=row["name"], prefix=row["prefix"], scopes=list(row["scopes"]),
-                             key=key, created_at=row["created_at"])
+            await audit.record(
+                db,
+                principal,
+                "api_key.created",
+                "api_key",
+                row["id"],
+                request,
+                {"name": data.name, "scopes": row["scopes"]},
+            )
+        return ApiKeyCreated(
+            id=row["id"],
+            name=row["name"],
+            prefix=row["prefix"],
+            scopes=list(row["scopes"]),
+            key=key,
+            created_at=row["created_at"],
+        )
 
     @get("/", summary="List your API keys (admins: everyone's with all=true)")
     async def list_keys(
-        self, db: Conn, principal: Principal, all: bool = False, cursor: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        all: FromQuery[bool] = False,
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> Page[ApiKey]:
         if all and not principal.can(Permission.ADMIN):
             raise ApiError(403, "forbidden", "Only admins can list everyone's keys.")
-        limit = clamp_limit(limit)
-        rows = await queries.list_api_keys(db, principal.org_id, None if all else principal.user_id, limit,
-                                           decode_cursor(cursor))
+        rows = await queries.list_api_keys(
+            db, principal.org_id, None if all else principal.user_id, limit, decode_cursor(cursor)
+        )
         return page_of(rows, limit, lambda r: msgspec.convert(r, ApiKey))
 
     @delete("/{key_id:uuid}", summary="Revoke an API key", status_code=204)
-    async def revoke(self, request: Request[Any, Any, Any], key_id: Any, db: Conn, principal: Principal) -> None:
+    async def revoke(
+        self, request: Request[Any, Any, Any], key_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
+    ) -> None:
         owner_only = None if principal.can(Permission.ADMIN) else principal.user_id
         async with db.transaction():
             row = await queries.revoke_api_key(db, principal.org_id, str(key_id), owner_only)
@@ -103,28 +124,41 @@ class UserController(Controller):
     guards = [requires(Permission.READ)]
 
     @get("/", summary="List the organisation's users")
-    async def list_users(self, db: Conn, principal: Principal) -> Page[User]:
+    async def list_users(self, db: Db, principal: CurrentPrincipal) -> Page[User]:
         return Page(items=[_user(r) for r in await queries.list_users(db, principal.org_id)])
 
     @get("/me", summary="The signed-in user")
-    async def me(self, db: Conn, principal: Principal) -> User:
+    async def me(self, db: Db, principal: CurrentPrincipal) -> User:
         row = await queries.get_user(db, principal.org_id, principal.user_id)
         assert row is not None
         return _user(row)
 
     @post("/", guards=[requires(Permission.ADMIN)], summary="Invite a user (returns a one-time invitation link)")
-    async def invite(self, request: Request[Any, Any, Any], data: UserInvite, db: Conn, principal: Principal,
-                     settings: Settings) -> UserInvited:
+    async def invite(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[UserInvite],
+        db: Db,
+        principal: CurrentPrincipal,
+        settings: AppSettings,
+    ) -> UserInvited:
         async with db.transaction():
             row, token = await service.invite_user(db, principal, data.email, data.name, data.role)
-            await audit.record(db, principal, "user.invited", "user", row["id"], request,
-                               {"email": row["email"], "role": row["role"]})
+            await audit.record(
+                db, principal, "user.invited", "user", row["id"], request, {"email": row["email"], "role": row["role"]}
+            )
         base = settings.server.public_url or str(request.base_url).rstrip("/")
         return UserInvited(user=_user(row), invite_url=f"{base}/invite/{token}")
 
     @patch("/{user_id:uuid}", guards=[requires(Permission.ADMIN)], summary="Change a user's role or name")
-    async def update(self, request: Request[Any, Any, Any], user_id: Any, data: UserUpdate, db: Conn,
-                     principal: Principal) -> User:
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: FromPath[UUID],
+        data: JSONBody[UserUpdate],
+        db: Db,
+        principal: CurrentPrincipal,
+    ) -> User:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         async with db.transaction():
             row = await service.change_user(db, principal, str(user_id), changes)
@@ -132,7 +166,9 @@ class UserController(Controller):
         return _user(row)
 
     @delete("/{user_id:uuid}", guards=[requires(Permission.ADMIN)], status_code=204, summary="Remove a user")
-    async def remove(self, request: Request[Any, Any, Any], user_id: Any, db: Conn, principal: Principal) -> None:
+    async def remove(
+        self, request: Request[Any, Any, Any], user_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
+    ) -> None:
         async with db.transaction():
             await service.remove_user(db, principal, str(user_id))
             await audit.record(db, principal, "user.removed", "user", str(user_id), request)
@@ -144,19 +180,27 @@ class OrganizationController(Controller):
     guards = [requires(Permission.READ)]
 
     @get("/", summary="Your organisation")
-    async def show(self, db: Conn, principal: Principal) -> Organization:
+    async def show(self, db: Db, principal: CurrentPrincipal) -> Organization:
         row = await queries.get_organization(db, principal.org_id)
         assert row is not None
         return msgspec.convert(row, Organization)
 
     @patch("/", guards=[requires(Permission.ADMIN)], summary="Rename your organisation")
-    async def update(self, request: Request[Any, Any, Any], data: OrganizationUpdate, db: Conn,
-                     principal: Principal) -> Organization:
+    async def update(
+        self, request: Request[Any, Any, Any], data: JSONBody[OrganizationUpdate], db: Db, principal: CurrentPrincipal
+    ) -> Organization:
         async with db.transaction():
             row = await queries.get_organization(db, principal.org_id)
             if data.name is not msgspec.UNSET:
                 row = await queries.rename_organization(db, principal.org_id, data.name)
-                await audit.record(db, principal, "organization.renamed", "organization", principal.org_id,
-                                   request, {"name": data.name})
+                await audit.record(
+                    db,
+                    principal,
+                    "organization.renamed",
+                    "organization",
+                    principal.org_id,
+                    request,
+                    {"name": data.name},
+                )
         assert row is not None
         return msgspec.convert(row, Organization)

@@ -7,18 +7,16 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from psycopg import AsyncConnection
 
 from app.core import audit, sessions
-from app.core.auth import ROLES, Permission, Principal, requires
+from app.core.auth import ROLES, Permission, requires
+from app.core.deps import AppSettings, CurrentPrincipal, Db
 from app.core.errors import ApiError
 from app.core.pages import flash, read_form, redirect, render, safe_next
 from app.domain.accounts import queries, service
 from app.domain.accounts.schemas import ApiKeyCreate, UserInvite
-from app.settings import Settings
-
-Conn = AsyncConnection[Any]
 
 
 class LoginForm(msgspec.Struct):
@@ -32,8 +30,9 @@ class InviteForm(msgspec.Struct):
     name: str = ""
 
 
-async def _signed_in(request: Request[Any, Any, Any], user_id: str, org_id: str, target: str,
-                     welcome: str | None = None) -> Redirect:
+async def _signed_in(
+    request: Request[Any, Any, Any], user_id: str, org_id: str, target: str, welcome: str | None = None
+) -> Redirect:
     data: dict[str, Any] = {"user_id": user_id, "org_id": org_id}
     if welcome:
         data["_flashes"] = [{"kind": "success", "text": welcome}]
@@ -46,27 +45,40 @@ class AccountPages(Controller):
     include_in_schema = False
 
     @get("/login", exclude_from_auth=True)
-    async def login_page(self, request: Request[Any, Any, Any], next: str = "/") -> Template | Redirect:
+    async def login_page(self, request: Request[Any, Any, Any], next: FromQuery[str] = "/") -> Template | Redirect:
         if request.session.get("user_id"):
             return redirect(safe_next(next))
         return render(request, "pages/login.html", next=safe_next(next), email="", error=None)
 
     @post("/login", exclude_from_auth=True, skip_session=True)
-    async def login(self, request: Request[Any, Any, Any], db: Conn, settings: Settings) -> Template | Redirect:
+    async def login(self, request: Request[Any, Any, Any], db: Db, settings: AppSettings) -> Template | Redirect:
         form, _, raw = await read_form(request, LoginForm)
         form = form or LoginForm()
         ip = request.client.host if request.client else "unknown"
         try:
-            user = await service.check_credentials(db, request.app.state.limiter, settings.security,
-                                                   form.email, form.password, ip)
+            user = await service.check_credentials(
+                db, request.app.state.limiter, settings.security, form.email, form.password, ip
+            )
         except service.LoginThrottled as exc:
             error = service.throttled_error(exc)
-            return render(request, "pages/login.html", status_code=429, next=safe_next(form.next),
-                          email=raw.get("email", ""), error=error.message)
+            return render(
+                request,
+                "pages/login.html",
+                status_code=429,
+                next=safe_next(form.next),
+                email=raw.get("email", ""),
+                error=error.message,
+            )
         if user is None:
             # One message whether the email exists or not: no account enumeration.
-            return render(request, "pages/login.html", status_code=401, next=safe_next(form.next),
-                          email=raw.get("email", ""), error="The email or password is wrong.")
+            return render(
+                request,
+                "pages/login.html",
+                status_code=401,
+                next=safe_next(form.next),
+                email=raw.get("email", ""),
+                error="The email or password is wrong.",
+            )
         return await _signed_in(request, user["id"], user["org_id"], safe_next(form.next))
 
     @post("/logout")
@@ -75,11 +87,11 @@ class AccountPages(Controller):
         return redirect("/login")
 
     @get("/invite/{token:str}", exclude_from_auth=True)
-    async def invite_page(self, request: Request[Any, Any, Any], token: str) -> Template:
+    async def invite_page(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
         return render(request, "pages/invite.html", token=token, error=None)
 
     @post("/invite/{token:str}", exclude_from_auth=True, skip_session=True)
-    async def accept_invite(self, request: Request[Any, Any, Any], token: str, db: Conn) -> Template | Redirect:
+    async def accept_invite(self, request: Request[Any, Any, Any], token: FromPath[str], db: Db) -> Template | Redirect:
         form, _, _ = await read_form(request, InviteForm)
         form = form or InviteForm()
         try:
@@ -96,41 +108,61 @@ class SettingsPages(Controller):
     guards = [requires(Permission.READ)]
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any], db: Conn, principal: Principal) -> Template:
+    async def index(self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal) -> Template:
         return await self._render(request, db, principal)
 
-    async def _render(self, request: Request[Any, Any, Any], db: Conn, principal: Principal,
-                      status_code: int = 200, **extra: Any) -> Template:
+    async def _render(
+        self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal, status_code: int = 200, **extra: Any
+    ) -> Template:
         org = await queries.get_organization(db, principal.org_id)
         users = await queries.list_users(db, principal.org_id)
         keys = await queries.list_api_keys(db, principal.org_id, principal.user_id, 200)
-        return render(request, "pages/settings/index.html", nav="settings", status_code=status_code,
-                      org=org, users=users, api_keys=keys, roles=ROLES,
-                      grantable_roles=[(r, r.capitalize()) for r in ROLES
-                                       if r != "owner" or principal.can(Permission.OWNER)],
-                      scopes=[p.value for p in principal.permissions], **extra)
+        return render(
+            request,
+            "pages/settings/index.html",
+            nav="settings",
+            status_code=status_code,
+            org=org,
+            users=users,
+            api_keys=keys,
+            roles=ROLES,
+            grantable_roles=[(r, r.capitalize()) for r in ROLES if r != "owner" or principal.can(Permission.OWNER)],
+            scopes=[p.value for p in principal.permissions],
+            **extra,
+        )
 
     @post("/users", guards=[requires(Permission.ADMIN)])
-    async def invite(self, request: Request[Any, Any, Any], db: Conn, principal: Principal,
-                     settings: Settings) -> Template | Redirect:
+    async def invite(
+        self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal, settings: AppSettings
+    ) -> Template | Redirect:
         form, errors, raw = await read_form(request, UserInvite)
         if form is None:
             return await self._render(request, db, principal, 400, invite_errors=errors, invite_values=raw)
         try:
             async with db.transaction():
                 row, token = await service.invite_user(db, principal, form.email, form.name, form.role)
-                await audit.record(db, principal, "user.invited", "user", row["id"], request,
-                                   {"email": row["email"], "role": row["role"]})
+                await audit.record(
+                    db,
+                    principal,
+                    "user.invited",
+                    "user",
+                    row["id"],
+                    request,
+                    {"email": row["email"], "role": row["role"]},
+                )
         except ApiError as exc:
-            return await self._render(request, db, principal, exc.status_code,
-                                      invite_errors={"email": exc.message}, invite_values=raw)
+            return await self._render(
+                request, db, principal, exc.status_code, invite_errors={"email": exc.message}, invite_values=raw
+            )
         base = settings.server.public_url or str(request.base_url).rstrip("/")
-        return await self._render(request, db, principal, 201, invite_url=f"{base}/invite/{token}",
-                                  invited_email=row["email"])
+        return await self._render(
+            request, db, principal, 201, invite_url=f"{base}/invite/{token}", invited_email=row["email"]
+        )
 
     @post("/users/{user_id:uuid}/role", guards=[requires(Permission.ADMIN)])
-    async def change_role(self, request: Request[Any, Any, Any], user_id: UUID, db: Conn,
-                          principal: Principal) -> Template | Redirect:
+    async def change_role(
+        self, request: Request[Any, Any, Any], user_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
+    ) -> Template | Redirect:
         form = await request.form()
         role = str(form.get("role", ""))
         if role not in ROLES:
@@ -146,7 +178,9 @@ class SettingsPages(Controller):
         return redirect("/settings")
 
     @post("/users/{user_id:uuid}/remove", guards=[requires(Permission.ADMIN)])
-    async def remove(self, request: Request[Any, Any, Any], user_id: UUID, db: Conn, principal: Principal) -> Redirect:
+    async def remove(
+        self, request: Request[Any, Any, Any], user_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
+    ) -> Redirect:
         try:
             async with db.transaction():
                 await service.remove_user(db, principal, str(user_id))
@@ -157,24 +191,34 @@ class SettingsPages(Controller):
         return redirect("/settings")
 
     @post("/api-keys")
-    async def create_key(self, request: Request[Any, Any, Any], db: Conn, principal: Principal) -> Template:
+    async def create_key(self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal) -> Template:
         form = await request.form()
         data = {"name": str(form.get("name", "")).strip(), "scopes": [str(s) for s in form.getall("scopes", [])]}
         try:
             payload = msgspec.convert(data, ApiKeyCreate)
             async with db.transaction():
                 row, key = await service.create_api_key(db, principal, payload.name, list(payload.scopes))
-                await audit.record(db, principal, "api_key.created", "api_key", row["id"], request,
-                                   {"name": payload.name, "scopes": row["scopes"]})
+                await audit.record(
+                    db,
+                    principal,
+                    "api_key.created",
+                    "api_key",
+                    row["id"],
+                    request,
+                    {"name": payload.name, "scopes": row["scopes"]},
+                )
         except msgspec.ValidationError:
-            return await self._render(request, db, principal, 400,
-                                      key_error="Give the key a name and at least one scope.")
+            return await self._render(
+                request, db, principal, 400, key_error="Give the key a name and at least one scope."
+            )
         except ApiError as exc:
             return await self._render(request, db, principal, exc.status_code, key_error=exc.message)
         return await self._render(request, db, principal, 201, new_key=key, new_key_name=row["name"])
 
     @post("/api-keys/{key_id:uuid}/revoke")
-    async def revoke_key(self, request: Request[Any, Any, Any], key_id: UUID, db: Conn, principal: Principal) -> Redirect:
+    async def revoke_key(
+        self, request: Request[Any, Any, Any], key_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
+    ) -> Redirect:
         owner_only = None if principal.can(Permission.ADMIN) else principal.user_id
         async with db.transaction():
             row = await queries.revoke_api_key(db, principal.org_id, str(key_id), owner_only)
@@ -184,7 +228,7 @@ class SettingsPages(Controller):
         return redirect("/settings")
 
     @post("/organization", guards=[requires(Permission.ADMIN)])
-    async def rename(self, request: Request[Any, Any, Any], db: Conn, principal: Principal) -> Redirect:
+    async def rename(self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal) -> Redirect:
         form = await request.form()
         name = str(form.get("name", "")).strip()
         if not 1 <= len(name) <= 120:
@@ -192,7 +236,8 @@ class SettingsPages(Controller):
             return redirect("/settings")
         async with db.transaction():
             await queries.rename_organization(db, principal.org_id, name)
-            await audit.record(db, principal, "organization.renamed", "organization", principal.org_id, request,
-                               {"name": name})
+            await audit.record(
+                db, principal, "organization.renamed", "organization", principal.org_id, request, {"name": name}
+            )
         flash(request, "success", "Organisation renamed.")
         return redirect("/settings")

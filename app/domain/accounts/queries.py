@@ -32,6 +32,7 @@ async def _all(conn: Conn, sql: str, params: Any = ()) -> list[Row]:
 
 # --- organisations -----------------------------------------------------------------
 
+
 async def create_organization(conn: Conn, name: str, slug: str) -> Row:
     row = await _one(
         conn,
@@ -62,11 +63,13 @@ async def slug_taken(conn: Conn, slug: str) -> bool:
 
 # --- users ---------------------------------------------------------------------------
 
+
 async def find_login(conn: Conn, email: str) -> Row | None:
     """The user a sign-in names, across organisations (emails are globally unique)."""
     return await _one(
         conn,
-        "SELECT id::text AS id, org_id::text AS org_id, password_hash, is_active FROM users WHERE lower(email) = lower(%s)",
+        """SELECT id::text AS id, org_id::text AS org_id, password_hash, is_active
+             FROM users WHERE lower(email) = lower(%s)""",
         (email,),
     )
 
@@ -78,8 +81,14 @@ async def principal_row(conn: Conn, user_id: str, org_id: str | None = None) -> 
 
 
 async def create_user(
-    conn: Conn, org_id: str, email: str, name: str, role: str, password_hash: str | None,
-    invite_hash: bytes | None = None, invite_expires_at: datetime | None = None,
+    conn: Conn,
+    org_id: str,
+    email: str,
+    name: str,
+    role: str,
+    password_hash: str | None,
+    invite_hash: bytes | None = None,
+    invite_expires_at: datetime | None = None,
 ) -> Row:
     row = await _one(
         conn,
@@ -120,7 +129,9 @@ async def delete_user(conn: Conn, org_id: str, user_id: str) -> bool:
 
 
 async def count_owners(conn: Conn, org_id: str) -> int:
-    row = await _one(conn, "SELECT count(*) AS n FROM users WHERE org_id = %s AND role = 'owner' AND is_active", (org_id,))
+    row = await _one(
+        conn, "SELECT count(*) AS n FROM users WHERE org_id = %s AND role = 'owner' AND is_active", (org_id,)
+    )
     return int(row["n"]) if row else 0
 
 

@@ -22,7 +22,7 @@ class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
 class TokenResponse(msgspec.Struct):
     access_token: str
     expires_in: int
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
 
 
 class ApiKeyCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -30,8 +30,15 @@ def _principal(row: dict[str, Any], via: str, scopes: list[str] | None = None, k
     if scopes is not None:
         permissions = permissions & frozenset(Permission(s) for s in scopes)
     return Principal(
-        user_id=row["user_id"], org_id=row["org_id"], org_name=row["org_name"], email=row["email"],
-        name=row["name"] or "", role=row["role"], permissions=permissions, via=via, api_key_id=key_id,
+        user_id=row["user_id"],
+        org_id=row["org_id"],
+        org_name=row["org_name"],
+        email=row["email"],
+        name=row["name"] or "",
+        role=row["role"],
+        permissions=permissions,
+        via=via,
+        api_key_id=key_id,
     )
 
 
@@ -105,12 +112,16 @@ async def check_credentials(
 
 def throttled_error(exc: LoginThrottled) -> ApiError:
     minutes = max(1, round(exc.retry_after / 60))
-    return ApiError(429, "too_many_attempts",
-                    f"Too many sign-in attempts. Try again in about {minutes} minute{'s' if minutes > 1 else ''}.",
-                    headers={"Retry-After": str(exc.retry_after)})
+    return ApiError(
+        429,
+        "too_many_attempts",
+        f"Too many sign-in attempts. Try again in about {minutes} minute{'s' if minutes > 1 else ''}.",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
 
 
 # --- API keys ------------------------------------------------------------------------
+
 
 async def create_api_key(conn: Conn, principal: Principal, name: str, scopes: list[str]) -> tuple[dict[str, Any], str]:
     """A key may not carry more than its owner's role allows; the secret is returned once."""
@@ -118,12 +129,14 @@ async def create_api_key(conn: Conn, principal: Principal, name: str, scopes: li
     if excess:
         raise ApiError(403, "scope_not_allowed", f"Your role cannot grant these scopes: {', '.join(excess)}.")
     key, prefix = crypto.new_token(API_KEY_KIND, 32)
-    row = await queries.create_api_key(conn, principal.org_id, principal.user_id, name, prefix,
-                                       crypto.digest(key), sorted(set(scopes)))
+    row = await queries.create_api_key(
+        conn, principal.org_id, principal.user_id, name, prefix, crypto.digest(key), sorted(set(scopes))
+    )
     return row, key
 
 
 # --- users ---------------------------------------------------------------------------
+
 
 def _check_role_change(actor: Principal, current_role: str | None, new_role: str | None) -> None:
     """Admins manage users below owner; only owners grant or take away ownership."""
@@ -137,8 +150,9 @@ async def invite_user(conn: Conn, actor: Principal, email: str, name: str, role:
     if await queries.email_exists(conn, email):
         raise ApiError(409, "email_taken", "A user with this email already exists.")
     token = secrets.token_urlsafe(32)
-    row = await queries.create_user(conn, actor.org_id, email, name, role, None,
-                                    crypto.digest(token), datetime.now(UTC) + INVITE_TTL)
+    row = await queries.create_user(
+        conn, actor.org_id, email, name, role, None, crypto.digest(token), datetime.now(UTC) + INVITE_TTL
+    )
     return row, token
 
 
@@ -148,7 +162,11 @@ async def change_user(conn: Conn, actor: Principal, user_id: str, changes: dict[
         raise ApiError(404, "not_found", "No such user in your organisation.")
     if "role" in changes:
         _check_role_change(actor, target["role"], changes["role"])
-        if target["role"] == "owner" and changes["role"] != "owner" and await queries.count_owners(conn, actor.org_id) <= 1:
+        if (
+            target["role"] == "owner"
+            and changes["role"] != "owner"
+            and await queries.count_owners(conn, actor.org_id) <= 1
+        ):
             raise ApiError(409, "last_owner", "An organisation needs at least one owner.")
     row = await queries.update_user(conn, actor.org_id, user_id, changes)
     assert row is not None
@@ -178,6 +196,7 @@ async def accept_invite(conn: Conn, token: str, name: str, password: str) -> dic
 
 # --- organisations -------------------------------------------------------------------
 
+
 def slugify(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return slug[:48] or "org"
@@ -192,6 +211,7 @@ async def create_organization_with_owner(
         while await queries.slug_taken(conn, slug):
             slug = f"{base}-{secrets.token_hex(2)}"
         org = await queries.create_organization(conn, org_name, slug)
-        user = await queries.create_user(conn, org["id"], email, owner_name, "owner",
-                                         await passwords.hash_password(password))
+        user = await queries.create_user(
+            conn, org["id"], email, owner_name, "owner", await passwords.hash_password(password)
+        )
     return {"org": org, "user": user}

@@ -8,17 +8,15 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.params import Parameter
-from psycopg import AsyncConnection
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.core import audit
-from app.core.auth import Permission, Principal, requires
+from app.core.auth import Permission, requires
+from app.core.deps import CurrentPrincipal, Db
 from app.core.errors import ApiError
 from app.core.pagination import Page, decode_cursor, page_of
 from app.domain.applications import queries, service
 from app.domain.applications.schemas import Application, ApplicationCreate, ApplicationUpdate, IngestKey
-
-Conn = AsyncConnection[Any]
 
 
 class ApplicationController(Controller):
@@ -27,33 +25,57 @@ class ApplicationController(Controller):
     guards = [requires(Permission.READ)]
 
     @post("/", guards=[requires(Permission.WRITE)], summary="Create an application (with its ingest key)")
-    async def create(self, request: Request[Any, Any, Any], data: ApplicationCreate, db: Conn,
-                     principal: Principal, state: State) -> Application:
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ApplicationCreate],
+        db: Db,
+        principal: CurrentPrincipal,
+        state: State,
+    ) -> Application:
         fields = msgspec.structs.asdict(data)
         async with db.transaction():
             row = await service.create(db, state.secret_box, principal.org_id, fields)
-            await audit.record(db, principal, "application.created", "application", row["id"], request,
-                               {"name": data.name, "type": data.type})
+            await audit.record(
+                db,
+                principal,
+                "application.created",
+                "application",
+                row["id"],
+                request,
+                {"name": data.name, "type": data.type},
+            )
         return service.to_application(row, state.secret_box)
 
     @get("/", summary="List applications")
     async def list_applications(
-        self, db: Conn, principal: Principal, state: State, cursor: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        self,
+        db: Db,
+        principal: CurrentPrincipal,
+        state: State,
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> Page[Application]:
         rows = await queries.list_page(db, principal.org_id, limit, decode_cursor(cursor))
         return page_of(rows, limit, lambda row: service.to_application(row, state.secret_box))
 
     @get("/{app_id:uuid}", summary="One application")
-    async def show(self, app_id: UUID, db: Conn, principal: Principal, state: State) -> Application:
+    async def show(self, app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State) -> Application:
         row = await queries.get(db, principal.org_id, str(app_id))
         if row is None:
             raise ApiError(404, "not_found", "No such application.")
         return service.to_application(row, state.secret_box)
 
     @patch("/{app_id:uuid}", guards=[requires(Permission.WRITE)], summary="Change an application")
-    async def update(self, request: Request[Any, Any, Any], app_id: UUID, data: ApplicationUpdate, db: Conn,
-                     principal: Principal, state: State) -> Application:
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        app_id: FromPath[UUID],
+        data: JSONBody[ApplicationUpdate],
+        db: Db,
+        principal: CurrentPrincipal,
+        state: State,
+    ) -> Application:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         async with db.transaction():
             row = await service.update(db, principal.org_id, str(app_id), changes)
@@ -61,16 +83,23 @@ class ApplicationController(Controller):
         return service.to_application(row, state.secret_box)
 
     @delete("/{app_id:uuid}", guards=[requires(Permission.WRITE)], status_code=204, summary="Delete an application")
-    async def remove(self, request: Request[Any, Any, Any], app_id: UUID, db: Conn, principal: Principal) -> None:
+    async def remove(
+        self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
+    ) -> None:
         async with db.transaction():
             if not await queries.delete(db, principal.org_id, str(app_id)):
                 raise ApiError(404, "not_found", "No such application.")
             await audit.record(db, principal, "application.deleted", "application", str(app_id), request)
 
-    @post("/{app_id:uuid}/ingest-key/rotate", guards=[requires(Permission.WRITE)], status_code=200,
-          summary="Replace the ingest key (the old one stops working at once)")
-    async def rotate_key(self, request: Request[Any, Any, Any], app_id: UUID, db: Conn, principal: Principal,
-                         state: State) -> IngestKey:
+    @post(
+        "/{app_id:uuid}/ingest-key/rotate",
+        guards=[requires(Permission.WRITE)],
+        status_code=200,
+        summary="Replace the ingest key (the old one stops working at once)",
+    )
+    async def rotate_key(
+        self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
+    ) -> IngestKey:
         async with db.transaction():
             key = await service.rotate_ingest_key(db, state.secret_box, principal.org_id, str(app_id))
             await audit.record(db, principal, "application.ingest_key_rotated", "application", str(app_id), request)

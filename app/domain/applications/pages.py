@@ -8,17 +8,17 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from psycopg import AsyncConnection
 
 from app.core import audit
-from app.core.auth import Permission, Principal, requires
+from app.core.auth import Permission, requires
+from app.core.deps import CurrentPrincipal, Db
 from app.core.errors import ApiError
 from app.core.pages import flash, read_form, redirect, render
 from app.domain.applications import queries, service
 from app.domain.applications.schemas import ApplicationCreate, ApplicationUpdate
 
-Conn = AsyncConnection[Any]
 APP_TYPES = [("saas", "SaaS"), ("web", "Web"), ("mobile", "Mobile"), ("enterprise", "Enterprise")]
 APP_STATUSES = [("learning", "Learning"), ("active", "Active"), ("paused", "Paused"), ("error", "Error")]
 
@@ -29,7 +29,9 @@ class ApplicationPages(Controller):
     guards = [requires(Permission.READ)]
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any], db: Conn, principal: Principal, state: State) -> Template:
+    async def index(
+        self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal, state: State
+    ) -> Template:
         rows = await queries.list_page(db, principal.org_id, 200, None)
         apps = [service.to_application(row, state.secret_box) for row in rows[:200]]
         return render(request, "pages/applications/list.html", nav="applications", applications=apps)
@@ -38,49 +40,75 @@ class ApplicationPages(Controller):
     async def new(self, request: Request[Any, Any, Any]) -> Template:
         return self._form(request, None, {}, {})
 
-    def _form(self, request: Request[Any, Any, Any], app: Any, values: dict[str, Any], errors: dict[str, str],
-              status_code: int = 200) -> Template:
-        return render(request, "pages/applications/form.html", nav="applications", status_code=status_code,
-                      application=app, values=values, errors=errors, types=APP_TYPES, statuses=APP_STATUSES)
+    def _form(
+        self,
+        request: Request[Any, Any, Any],
+        app: Any,
+        values: dict[str, Any],
+        errors: dict[str, str],
+        status_code: int = 200,
+    ) -> Template:
+        return render(
+            request,
+            "pages/applications/form.html",
+            nav="applications",
+            status_code=status_code,
+            application=app,
+            values=values,
+            errors=errors,
+            types=APP_TYPES,
+            statuses=APP_STATUSES,
+        )
 
     @post("/", guards=[requires(Permission.WRITE)])
-    async def create(self, request: Request[Any, Any, Any], db: Conn, principal: Principal,
-                     state: State) -> Template | Redirect:
+    async def create(
+        self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal, state: State
+    ) -> Template | Redirect:
         form, errors, raw = await read_form(request, ApplicationCreate)
         if form is None:
             return self._form(request, None, raw, errors, 400)
         try:
             async with db.transaction():
                 row = await service.create(db, state.secret_box, principal.org_id, msgspec.structs.asdict(form))
-                await audit.record(db, principal, "application.created", "application", row["id"], request,
-                                   {"name": form.name, "type": form.type})
+                await audit.record(
+                    db,
+                    principal,
+                    "application.created",
+                    "application",
+                    row["id"],
+                    request,
+                    {"name": form.name, "type": form.type},
+                )
         except ApiError as exc:
             return self._form(request, None, raw, {"name": exc.message}, exc.status_code)
         flash(request, "success", f"{form.name} is ready. Send its first events with the snippet below.")
         return redirect(f"/applications/{row['id']}")
 
-    async def _load(self, db: Conn, principal: Principal, state: State, app_id: UUID) -> Any:
+    async def _load(self, db: Db, principal: CurrentPrincipal, state: State, app_id: FromPath[UUID]) -> Any:
         row = await queries.get(db, principal.org_id, str(app_id))
         if row is None:
             raise ApiError(404, "not_found", "No such application.")
         return service.to_application(row, state.secret_box)
 
     @get("/{app_id:uuid}")
-    async def detail(self, request: Request[Any, Any, Any], app_id: UUID, db: Conn, principal: Principal,
-                     state: State) -> Template:
+    async def detail(
+        self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
+    ) -> Template:
         app = await self._load(db, principal, state, app_id)
         host = str(request.base_url).rstrip("/")
         return render(request, "pages/applications/detail.html", nav="applications", application=app, host=host)
 
     @get("/{app_id:uuid}/edit", guards=[requires(Permission.WRITE)])
-    async def edit(self, request: Request[Any, Any, Any], app_id: UUID, db: Conn, principal: Principal,
-                   state: State) -> Template:
+    async def edit(
+        self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
+    ) -> Template:
         app = await self._load(db, principal, state, app_id)
         return self._form(request, app, msgspec.structs.asdict(app), {})
 
     @post("/{app_id:uuid}", guards=[requires(Permission.WRITE)])
-    async def update(self, request: Request[Any, Any, Any], app_id: UUID, db: Conn, principal: Principal,
-                     state: State) -> Template | Redirect:
+    async def update(
+        self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
+    ) -> Template | Redirect:
         app = await self._load(db, principal, state, app_id)
         form, errors, raw = await read_form(request, ApplicationUpdate)
         if form is None:
@@ -99,8 +127,9 @@ class ApplicationPages(Controller):
         return redirect(f"/applications/{app_id}")
 
     @post("/{app_id:uuid}/rotate-key", guards=[requires(Permission.WRITE)])
-    async def rotate_key(self, request: Request[Any, Any, Any], app_id: UUID, db: Conn, principal: Principal,
-                         state: State) -> Redirect:
+    async def rotate_key(
+        self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
+    ) -> Redirect:
         async with db.transaction():
             await service.rotate_ingest_key(db, state.secret_box, principal.org_id, str(app_id))
             await audit.record(db, principal, "application.ingest_key_rotated", "application", str(app_id), request)
@@ -108,7 +137,9 @@ class ApplicationPages(Controller):
         return redirect(f"/applications/{app_id}")
 
     @post("/{app_id:uuid}/delete", guards=[requires(Permission.WRITE)])
-    async def delete(self, request: Request[Any, Any, Any], app_id: UUID, db: Conn, principal: Principal) -> Redirect:
+    async def delete(
+        self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
+    ) -> Redirect:
         async with db.transaction():
             if not await queries.delete(db, principal.org_id, str(app_id)):
                 raise ApiError(404, "not_found", "No such application.")

@@ -17,14 +17,23 @@ COLUMNS = """id::text AS id, name, type, status, learning_progress, base_url, de
 UPDATABLE = frozenset({"name", "type", "status", "base_url", "description"})
 
 
-async def create(conn: Conn, org_id: str, fields: dict[str, Any], key_prefix: str, key_hash: bytes,
-                 key_encrypted: str) -> Row:
+async def create(
+    conn: Conn, org_id: str, fields: dict[str, Any], key_prefix: str, key_hash: bytes, key_encrypted: str
+) -> Row:
     cursor = await conn.execute(
         f"""INSERT INTO applications (org_id, name, type, base_url, description,
                                       ingest_key_prefix, ingest_key_hash, ingest_key_encrypted)
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}""",
-        (org_id, fields["name"], fields["type"], fields.get("base_url"), fields.get("description"),
-         key_prefix, key_hash, key_encrypted),
+        (
+            org_id,
+            fields["name"],
+            fields["type"],
+            fields.get("base_url"),
+            fields.get("description"),
+            key_prefix,
+            key_hash,
+            key_encrypted,
+        ),
     )
     row = await cursor.fetchone()
     assert row is not None
@@ -63,8 +72,9 @@ async def delete(conn: Conn, org_id: str, app_id: str) -> bool:
     return cursor.rowcount == 1
 
 
-async def set_ingest_key(conn: Conn, org_id: str, app_id: str, key_prefix: str, key_hash: bytes,
-                         key_encrypted: str) -> bool:
+async def set_ingest_key(
+    conn: Conn, org_id: str, app_id: str, key_prefix: str, key_hash: bytes, key_encrypted: str
+) -> bool:
     cursor = await conn.execute(
         """UPDATE applications SET ingest_key_prefix = %s, ingest_key_hash = %s, ingest_key_encrypted = %s
             WHERE org_id = %s AND id = %s""",

@@ -13,14 +13,26 @@ from app.core.pages import redirect, render
 # Sections whose capabilities land in later issues: each shows an empty state that says
 # what it will hold and what to do first.
 SECTIONS = {
-    "dashboards": ("Dashboards", "Live dashboards of your applications will appear here.",
-                   "Create an application and send it events first."),
-    "insights": ("Insights", "Anomalies, slow endpoints, error bursts and churn risk will arrive here to triage.",
-                 "Insights appear once an application streams events."),
-    "commands": ("Commands", "Ask questions in plain words, like “conversion rate of the web app last week”.",
-                 "Connect an application first so there is something to ask about."),
-    "support": ("Support", "Support conversations and their resolutions will be listed here.",
-                "Connect an application first."),
+    "dashboards": (
+        "Dashboards",
+        "Live dashboards of your applications will appear here.",
+        "Create an application and send it events first.",
+    ),
+    "insights": (
+        "Insights",
+        "Anomalies, slow endpoints, error bursts and churn risk will arrive here to triage.",
+        "Insights appear once an application streams events.",
+    ),
+    "commands": (
+        "Commands",
+        "Ask questions in plain words, like “conversion rate of the web app last week”.",
+        "Connect an application first so there is something to ask about.",
+    ),
+    "support": (
+        "Support",
+        "Support conversations and their resolutions will be listed here.",
+        "Connect an application first.",
+    ),
 }
 
 

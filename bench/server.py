@@ -1,0 +1,220 @@
+"""Which ASGI server serves the app: uvicorn (uvloop) or granian, measured side by side.
+
+`python -m bench.server` (`make bench-server`) starts the real app (`app.asgi:create_app`) under
+each server in turn, with one worker and a fresh data dir for its embedded engines, loads it with
+wrk (Debian's `wrk`) over loopback from the same machine, stops it with SIGTERM and checks that
+no engine process outlives it. Figures go to bench/results/server.json.
+
+Scenarios, each after a warm-up, at CONNECTIONS connections:
+  health  GET /health: framework and server overhead.
+  api     GET /v1/applications with a bearer token: auth lookup in PostgreSQL, a page of JSON.
+
+Granian is chosen only if it stops cleanly on SIGTERM and beats uvicorn on the api scenario by
+more than MARGIN: uvicorn is what `nexus run` already uses, and a smaller gap is within the noise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "server.json"
+CONNECTIONS = 64
+WARMUP_S = 2
+DURATION_S = 10
+START_TIMEOUT_S = 180
+STOP_TIMEOUT_S = 30
+MARGIN = 0.05
+SEEDED_APPLICATIONS = 5
+ADMIN = ("admin@nexus.local", "bench-admin-password")
+DATA_PREFIX = "nexus-bench-server-"
+
+# One worker each, with each server's best event loop: uvloop for uvicorn, granian's default.
+SERVERS = {
+    "uvicorn": ["uvicorn", "--factory", "--loop", "uvloop", "--no-access-log"],
+    "granian": ["granian", "--interface", "asgi", "--factory"],
+}
+# wrk's report, as one JSON line (durations in microseconds).
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests": %d, "duration_us": %d, "p99_us": %.1f, "errors": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(99),
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+def server_command(name: str, port: int) -> list[str]:
+    common = ["--workers", "1", "--log-level", "warning", "--port", str(port), "app.asgi:create_app"]
+    return [sys.executable, "-m", *SERVERS[name], *common]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def call(url: str, token: str | None = None, body: dict[str, str] | None = None) -> dict[str, object]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    with urllib.request.urlopen(urllib.request.Request(url, data, headers), timeout=30) as response:  # noqa: S310
+        return dict(json.load(response))
+
+
+def wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            call(f"{base}/health")
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"server not up after {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+
+
+def wrk(url: str, seconds: int, script: Path, token: str | None) -> dict[str, float]:
+    headers = ["-H", f"Authorization: Bearer {token}"] if token else []
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), *headers, url]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    report = json.loads(out.strip().splitlines()[-1])
+    return {
+        "rps": round(report["requests"] / (report["duration_us"] / 1e6), 1),
+        "p99_ms": round(report["p99_us"] / 1000, 2),
+        "errors": report["errors"],
+    }
+
+
+def engine_processes(data_dir: Path) -> list[psutil.Process]:
+    """The embedded redis-server (cwd in the data dir) and postgres (-D in it) with its children:
+    both detach from the server, so they are found by their data dir, not by parentage."""
+    found: list[psutil.Process] = []
+    for proc in psutil.process_iter(["name", "cmdline", "cwd"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if str(data_dir) in cmdline or str(data_dir) in (proc.info["cwd"] or ""):
+            found.append(proc)
+            with contextlib.suppress(psutil.NoSuchProcess):
+                found.extend(proc.children(recursive=True))
+    return found
+
+
+def stop(proc: subprocess.Popen[bytes], data_dir: Path) -> tuple[float | None, int]:
+    """SIGTERM the server; seconds it took to exit (None: it did not) and how many of its
+    processes (workers, engines) outlived it. Any that did are ended, by pid."""
+    owned = [*psutil.Process(proc.pid).children(recursive=True), *engine_processes(data_dir)]
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(STOP_TIMEOUT_S)
+        exit_s: float | None = round(time.monotonic() - started, 2)
+    except subprocess.TimeoutExpired:
+        exit_s = None
+        proc.kill()
+        proc.wait()
+    _, alive = psutil.wait_procs(owned, timeout=5)
+    for leftover in alive:
+        print(f"  leftover after stop: pid {leftover.pid} {leftover.name()}", file=sys.stderr)
+        leftover.kill()
+    psutil.wait_procs(alive, timeout=5)
+    return exit_s, len(alive)
+
+
+def measure(name: str) -> dict[str, object]:
+    data_dir = Path(tempfile.mkdtemp(prefix=f"{DATA_PREFIX}{name}-"))
+    log, script = data_dir / "server.log", data_dir / "report.lua"
+    script.write_text(WRK_SCRIPT)
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CLICKHOUSE_URL"}}
+    env |= {
+        "NEXUS_ENV": "development",
+        "NEXUS_DATA_DIR": str(data_dir),
+        "NEXUS_ADMIN_EMAIL": ADMIN[0],
+        "NEXUS_ADMIN_PASSWORD": ADMIN[1],
+        "NEXUS_RATE_LIMIT": "100000000",
+    }
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    figures: dict[str, object] = {f"{name}_load_avg_1m_before": round(os.getloadavg()[0], 2)}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            server_command(name, port), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_until_up(base, proc, log)
+        token = str(call(f"{base}/v1/auth/token", body={"email": ADMIN[0], "password": ADMIN[1]})["access_token"])
+        for i in range(SEEDED_APPLICATIONS):
+            call(f"{base}/v1/applications", token, {"name": f"bench-{i}", "type": "web"})
+        for scenario, url, bearer in (("health", f"{base}/health", None), ("api", f"{base}/v1/applications", token)):
+            wrk(url, WARMUP_S, script, bearer)
+            for key, value in wrk(url, DURATION_S, script, bearer).items():
+                figures[f"{name}_{scenario}_{key}"] = value
+    finally:
+        exit_s, leftovers = stop(proc, data_dir)
+        figures[f"{name}_sigterm_exit_s"] = exit_s
+        figures[f"{name}_leftover_processes"] = leftovers
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return figures
+
+
+def ratio(results: dict[str, object], key: str) -> float:
+    granian, uvicorn = results[f"granian_{key}"], results[f"uvicorn_{key}"]
+    return round(float(granian) / float(uvicorn), 3)  # type: ignore[arg-type]
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench.server needs wrk: apt-get install -y wrk")
+    results: dict[str, object] = {"cpu_count": os.cpu_count(), "connections": CONNECTIONS, "duration_s": DURATION_S}
+    for name in ("uvicorn", "granian"):
+        print(f"measuring {name} ...", flush=True)
+        results |= measure(name)
+    results["health_ratio_granian_over_uvicorn"] = ratio(results, "health_rps")
+    results["api_ratio_granian_over_uvicorn"] = ratio(results, "api_rps")
+    granian_ok = results["granian_sigterm_exit_s"] is not None and results["granian_leftover_processes"] == 0
+    wins = results["api_ratio_granian_over_uvicorn"] > 1 + MARGIN  # type: ignore[operator]
+    results["chosen"] = "granian" if granian_ok and wins else "uvicorn"
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+
+    rows = [
+        ("health rps", "health_rps"),
+        ("health p99 ms", "health_p99_ms"),
+        ("api rps", "api_rps"),
+        ("api p99 ms", "api_p99_ms"),
+        ("errors (health, api)", None),
+        ("SIGTERM exit s", "sigterm_exit_s"),
+        ("leftover processes", "leftover_processes"),
+    ]
+    print(f"{'':22}{'uvicorn':>12}{'granian':>12}")
+    for label, key in rows:
+        cells = [
+            f"{results[f'{n}_{key}']}" if key else f"{results[f'{n}_health_errors']}, {results[f'{n}_api_errors']}"
+            for n in ("uvicorn", "granian")
+        ]
+        print(f"{label:22}{cells[0]:>12}{cells[1]:>12}")
+    print(
+        f"granian/uvicorn: health x{results['health_ratio_granian_over_uvicorn']}, "
+        f"api x{results['api_ratio_granian_over_uvicorn']}; chosen: {results['chosen']}"
+    )
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
