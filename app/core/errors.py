@@ -58,7 +58,10 @@ def _validation_details(exc: ValidationException) -> list[dict[str, Any]]:
     details = []
     for item in exc.extra or []:
         if isinstance(item, dict):
-            details.append({k: v for k, v in item.items() if k in {"message", "key", "source"}})
+            kept = {k: v for k, v in item.items() if k in {"message", "key", "source"}}
+            if "source" in kept:
+                kept["source"] = str(getattr(kept["source"], "value", kept["source"]))
+            details.append(kept)
         else:
             details.append({"message": str(item)})
     return details
@@ -70,18 +73,28 @@ def error_body(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
         return exc.status_code, _shape(exc.code, exc.message, exc.details), dict(exc.headers or {})
     if isinstance(exc, ValidationException):
         details = _validation_details(exc)
-        message = details[0]["message"] if details else str(exc.detail)
-        if "decode" in message.lower() or "malformed" in message.lower():
+        first = details[0] if details else {"message": str(exc.detail)}
+        if "malformed" in first["message"].lower():
             return 400, _shape("invalid_json", "The body is not valid JSON.", details), {}
-        return 400, _shape("invalid_request", f"The request is not valid: {message}", details), {}
+        # "key" is the field msgspec complained about ("data" when the whole body is wrong).
+        where = f" ({first['source']} field `{first['key']}`)" if first.get("key") not in (None, "data") else ""
+        message = _sentence(f"The request is not valid{where}: {first['message']}")
+        return 400, _shape("invalid_request", message, details), {}
+    if isinstance(exc, HTTPException) and exc.status_code == 400 and "malformed" in str(exc.detail).lower():
+        return 400, _shape("invalid_json", "The body is not valid JSON.", [{"message": str(exc.detail)}]), {}
     if isinstance(exc, HTTPException):
         code, default_message = _CODES.get(exc.status_code, ("error", "The request failed."))
         message = exc.detail if exc.detail and exc.detail != _phrase(exc.status_code) else default_message
         if exc.status_code == 413:
             message = default_message
-        return exc.status_code, _shape(code, str(message), []), dict(exc.headers or {})
+        return exc.status_code, _shape(code, _sentence(str(message)), []), dict(exc.headers or {})
     code, message = _CODES[500]
     return HTTP_500_INTERNAL_SERVER_ERROR, _shape(code, message, []), {}
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def _phrase(status: int) -> str:

@@ -103,3 +103,26 @@ def _member(app: Litestar, org_id: str, user_id: str, email: str, role: str) -> 
     security = app.state.settings.security
     token = tokens.issue_access_token(security.secret_key, user_id, org_id, security.access_token_ttl_s)
     return Member(org_id=org_id, user_id=user_id, email=email, role=role, token=token)
+
+
+@pytest.fixture
+async def login(started_app: Litestar) -> AsyncIterator[Any]:
+    """login(member) → a client signed in through the real form (session + CSRF cookies)."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def sign_in(member: Member) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=started_app, client=("198.51.100.9", 40001))
+        browser = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        clients.append(browser)
+        page = await browser.get("/login")
+        token = page.text.split('name="_csrf_token" value="')[1].split('"')[0]
+        response = await browser.post(
+            "/login", data={"_csrf_token": token, "email": member.email, "password": PASSWORD, "next": "/"}
+        )
+        assert response.status_code == 303, response.text
+        assert "nexus_session" in browser.cookies
+        return browser
+
+    yield sign_in
+    for browser in clients:
+        await browser.aclose()
