@@ -13,7 +13,9 @@ from typing import Any
 import msgspec
 from litestar import Request
 from litestar.datastructures import Cookie
-from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.types import Empty, Message, ScopeSession
 
 from app.settings import Settings
 
@@ -21,8 +23,25 @@ SESSION_COOKIE = "nexus_session"
 STORE = "sessions"
 
 
+class LazySessionBackend(ServerSideSessionBackend):
+    """Litestar stores a session (and sets its cookie) for every response, even when the
+    session is empty: each anonymous hit on /login would leave a record in Redis. Only
+    sessions that hold something are stored; one emptied by its owner is deleted."""
+
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
+        if not scope_session and not connection.cookies.get(self.config.key):
+            return
+        await super().store_in_message(scope_session or Empty, message, connection)
+
+
+class LazySessionConfig(ServerSideSessionConfig):
+    _backend_class = LazySessionBackend
+
+
 def session_config(settings: Settings, exclude: list[str]) -> ServerSideSessionConfig:
-    return ServerSideSessionConfig(
+    return LazySessionConfig(
         key=SESSION_COOKIE,
         max_age=settings.security.session_ttl_s,
         httponly=True,

@@ -32,7 +32,7 @@ def test_api_key_is_shown_once(page: Any, server: Server) -> None:
     page.get_by_role("button", name="Create key").click()
 
     expect(page.get_by_role("status").filter(has_text="Copy it now")).to_contain_text(name)
-    key = page.get_by_label("New API key").input_value()
+    key = page.get_by_role("textbox", name="New API key").input_value()
     assert re.fullmatch(r"np_[0-9a-f]{8}_[\w-]{20,}", key), key
     prefix = key.split("_")[1]
     row = page.locator("#api-keys-body tr", has_text=name)
@@ -45,7 +45,7 @@ def test_api_key_is_shown_once(page: Any, server: Server) -> None:
     assert status == 200, body
 
     page.goto("/settings")
-    expect(page.get_by_label("New API key")).to_have_count(0)
+    expect(page.get_by_role("textbox", name="New API key")).to_have_count(0)
     assert key not in page.content(), "the key is shown once"
     expect(page.locator("#api-keys-body tr", has_text=name)).to_contain_text(f"np_{prefix}_")
 
@@ -68,7 +68,7 @@ def test_invite_someone_who_then_signs_up(page: Any, new_context: Callable[..., 
     invite.get_by_role("button", name="Create invitation").click()
 
     expect(page.get_by_role("status").filter(has_text="Invitation created")).to_contain_text(email)
-    link = page.get_by_label("Invitation link").input_value()
+    link = page.get_by_role("textbox", name="Invitation link").input_value()
     assert re.fullmatch(re.escape(server.url) + r"/invite/[\w-]{20,}", link), link
     row = page.locator("#users-body tr", has_text=email)
     expect(row).to_contain_text("Member")

@@ -12,6 +12,7 @@ from .helpers import APPLICATIONS_URL, Server, sign_in, snap
 
 LOGIN_REDIRECT = re.compile(r"/login\?next=(%2F|/)applications$")
 APPLICATION_URL = re.compile(r"/applications/[0-9a-f-]{36}$")
+BACKGROUND = "getComputedStyle(document.body).backgroundColor"
 NAV = [
     ("Dashboards", "/dashboards"),
     ("Insights", "/insights"),
@@ -82,7 +83,7 @@ def test_create_application_then_sign_out(page: Any, server: Server) -> None:
     expect(page).to_have_url(APPLICATION_URL)
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     expect(page.locator("#flashes")).to_contain_text(f"{name} is ready")
-    key_field = page.get_by_label("Ingest key")
+    key_field = page.get_by_role("textbox", name="Ingest key")
     expect(key_field).to_have_attribute("readonly", "")
     key = key_field.get_attribute("data-copy-value")
     assert key is not None
@@ -108,7 +109,7 @@ def test_create_application_then_sign_out(page: Any, server: Server) -> None:
 
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/login$"))
-    response = page.request.get("/applications", max_redirects=0)
+    response = page.request.get("/applications", max_redirects=0, headers={"Accept": "text/html"})
     assert response.status in (302, 303, 307), response.status
     assert LOGIN_REDIRECT.search(response.headers["location"]), response.headers["location"]
     page.goto("/applications")
@@ -196,14 +197,14 @@ def test_theme_toggle(page: Any, server: Server) -> None:
     toggle.click()
     expect(html).to_have_attribute("data-theme", "dark")
     expect(toggle).to_have_attribute("aria-label", "Switch to light theme")
-    assert page.evaluate("() => getComputedStyle(document.body).backgroundColor") == "rgb(13, 14, 17)"
+    page.wait_for_function(f"() => {BACKGROUND} === 'rgb(13, 14, 17)'")
 
     page.reload()
     expect(html).to_have_attribute("data-theme", "dark")  # remembered
 
     toggle.click()
     expect(html).to_have_attribute("data-theme", "light")
-    assert page.evaluate("() => getComputedStyle(document.body).backgroundColor") == "rgb(248, 248, 250)"
+    page.wait_for_function(f"() => {BACKGROUND} === 'rgb(248, 248, 250)'")
 
 
 def test_unknown_application_is_a_friendly_404(page: Any, server: Server) -> None:
