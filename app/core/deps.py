@@ -22,7 +22,8 @@ async def provide_db(state: State) -> AsyncGenerator[AsyncConnection[Any], None]
 
 
 def provide_settings(state: State) -> Settings:
-    return state.settings  # type: ignore[no-any-return]
+    settings: Settings = state.settings
+    return settings
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:

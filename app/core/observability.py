@@ -11,9 +11,10 @@ import re
 import sys
 import time
 import uuid
+from typing import cast
 
 import structlog
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from app.engines.clickhouse import query_tag
 
@@ -24,7 +25,7 @@ access_log = structlog.get_logger("nexus.access")
 def configure_logging(level: str, json_logs: bool) -> None:
     """structlog for our code; the stdlib root logger routed through the same renderer."""
     renderer = structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer(colors=False)
-    shared = [
+    shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -82,7 +83,7 @@ class RequestContextMiddleware:
             if scope["type"] == "http" and not scope["path"].startswith("/static/"):
                 access_log.info(
                     "request",
-                    method=scope["method"],
+                    method=cast("HTTPScope", scope)["method"],
                     path=scope["path"],
                     status=scope["state"].get("response_status", 0),
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),

@@ -9,14 +9,13 @@ from __future__ import annotations
 import math
 import time
 
-import msgspec
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.auth import Principal
-from app.core.errors import ApiError, error_body
+from app.core.errors import ApiError
 from app.settings import RateLimitSettings
 
 
@@ -78,26 +77,14 @@ class OrgRateLimitMiddleware:
             (b"ratelimit-reset", str(reset).encode()),
         ]
         if not allowed:
-            exc = ApiError(
+            # Raised inside the app, so the app's exception handler renders API.md's error shape.
+            raise ApiError(
                 429,
                 "rate_limited",
-                f"Your organisation is over {settings.requests} requests per "
-                f"{settings.window_s} s; retry in {reset} s.",
+                f"Your organisation is over {settings.requests} requests per {settings.window_s} s; "
+                f"retry in {reset} s.",
+                headers={name.decode(): value.decode() for name, value in headers} | {"Retry-After": str(reset)},
             )
-            status, body, _ = error_body(exc)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [
-                        *headers,
-                        (b"retry-after", str(reset).encode()),
-                        (b"content-type", b"application/json"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": msgspec.json.encode(body)})
-            return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

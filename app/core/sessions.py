@@ -12,8 +12,8 @@ from typing import Any
 
 import msgspec
 from litestar import Request
-from litestar.datastructures import Cookie
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.types import Empty, Message, ScopeSession
 

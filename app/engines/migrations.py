@@ -75,11 +75,11 @@ async def migrate_postgres(conn: psycopg.AsyncConnection, directory: Path | None
                applied_at timestamptz NOT NULL DEFAULT now())"""
     )
     cursor = await conn.execute("SELECT version, checksum FROM schema_migrations")
-    applied = {int(row[0]): str(row[1]) for row in await cursor.fetchall()}  # type: ignore[index]
+    applied = {int(row[0]): str(row[1]) for row in await cursor.fetchall()}
     done = []
     for migration in _pending(load_migrations(directory or MIGRATIONS_DIR / "postgres"), applied):
         async with conn.transaction():
-            await conn.execute(migration.sql.encode())  # type: ignore[arg-type]
+            await conn.execute(migration.sql.encode())
             await conn.execute(
                 "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
                 (migration.version, migration.name, migration.checksum),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import psutil
 from psycopg import AsyncConnection
@@ -60,7 +61,7 @@ class PostgresEngine:
         self.settings = settings
         self.embedded = None if settings.url else EmbeddedPostgres(data_dir)
         self.url = settings.url or ""
-        self.pool: AsyncConnectionPool[AsyncConnection[dict]] | None = None  # type: ignore[type-arg]
+        self.pool: AsyncConnectionPool[AsyncConnection[dict[str, Any]]] | None = None
 
     def resolve_url(self) -> str:
         """Start the embedded server if needed and return the URL to connect to."""

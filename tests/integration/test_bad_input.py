@@ -35,9 +35,7 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
         (b'{"name": "x", "type": "web", "surprise": true}', "invalid_request"),
     ],
 )
-async def test_malformed_application_bodies(
-    client: httpx.AsyncClient, make_org: Any, body: bytes, code: str
-) -> None:
+async def test_malformed_application_bodies(client: httpx.AsyncClient, make_org: Any, body: bytes, code: str) -> None:
     owner = await make_org()
     response = await client.post(
         "/v1/applications", content=body, headers={**owner.headers, "content-type": "application/json"}
@@ -56,7 +54,9 @@ async def test_validation_errors_name_the_field(client: httpx.AsyncClient, make_
 async def test_oversize_body_is_413(client: httpx.AsyncClient, make_org: Any) -> None:
     owner = await make_org()
     huge = b'{"name": "' + b"x" * (6 * 1024 * 1024) + b'", "type": "web"}'
-    response = await client.post("/v1/applications", content=huge, headers={**owner.headers, "content-type": "application/json"})
+    response = await client.post(
+        "/v1/applications", content=huge, headers={**owner.headers, "content-type": "application/json"}
+    )
     assert_error(response, 413, "payload_too_large")
 
 
@@ -85,7 +85,9 @@ async def test_duplicate_name_is_409_and_keeps_the_first(client: httpx.AsyncClie
 
 
 async def test_token_route_bad_bodies(client: httpx.AsyncClient) -> None:
-    assert_error(await client.post("/v1/auth/token", content=b"nope", headers={"content-type": "application/json"}), 400)
+    assert_error(
+        await client.post("/v1/auth/token", content=b"nope", headers={"content-type": "application/json"}), 400
+    )
     assert_error(await client.post("/v1/auth/token", json={"email": "a@b.c"}), 400, "invalid_request")
     assert_error(await client.post("/v1/auth/token", json={"email": 1, "password": 2}), 400, "invalid_request")
 
@@ -93,6 +95,8 @@ async def test_token_route_bad_bodies(client: httpx.AsyncClient) -> None:
 async def test_invite_bad_role_and_email(client: httpx.AsyncClient, make_org: Any) -> None:
     owner = await make_org()
     assert_error(await client.post("/v1/users", json={"email": "x@y.z", "role": "god"}, headers=owner.headers), 400)
-    assert_error(await client.post("/v1/users", json={"email": "not-an-email", "role": "viewer"}, headers=owner.headers), 400)
+    assert_error(
+        await client.post("/v1/users", json={"email": "not-an-email", "role": "viewer"}, headers=owner.headers), 400
+    )
     taken = await client.post("/v1/users", json={"email": owner.email, "role": "viewer"}, headers=owner.headers)
     assert_error(taken, 409, "email_taken")

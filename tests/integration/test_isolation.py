@@ -17,7 +17,9 @@ from tests.integration.conftest import Member
 
 async def _victim_resources(client: httpx.AsyncClient, make_org: Any, add_member: Any) -> dict[str, Any]:
     victim = await make_org("Victim")
-    app = (await client.post("/v1/applications", json={"name": "Secret app", "type": "web"}, headers=victim.headers)).json()
+    app = (
+        await client.post("/v1/applications", json={"name": "Secret app", "type": "web"}, headers=victim.headers)
+    ).json()
     key = (await client.post("/v1/api-keys", json={"name": "k", "scopes": ["read"]}, headers=victim.headers)).json()
     colleague = await add_member(victim, "member")
     return {"victim": victim, "app_id": app["id"], "key_id": key["id"], "user_id": colleague.user_id, "app": app}

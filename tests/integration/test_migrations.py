@@ -52,15 +52,23 @@ async def test_second_run_changes_nothing(started_app: Litestar) -> None:
     assert await migrate_all(engines.postgres.url, engines.clickhouse, settings.clickhouse) == []
     assert await _snapshot(engines.postgres.url) == before
     tables = await engines.clickhouse.query_arrow("SELECT name FROM system.tables WHERE database = currentDatabase()")
-    assert {"events", "events_hourly", "events_hourly_mv", "performance_metrics"} <= set(tables.column("name").to_pylist())
+    assert {"events", "events_hourly", "events_hourly_mv", "performance_metrics"} <= set(
+        tables.column("name").to_pylist()
+    )
 
 
 async def test_two_concurrent_runners_do_not_collide(scratch_database: str, tmp_path: Path) -> None:
     async def run(index: int) -> tuple[int, bytes]:
         env = {**os.environ, "DATABASE_URL": scratch_database, "NEXUS_DATA_DIR": str(tmp_path / f"runner{index}")}
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "app.cli", "migrate", cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "app.cli",
+            "migrate",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         output, _ = await process.communicate()
         return process.returncode or 0, output

@@ -114,7 +114,9 @@ async def test_invitation_flow(client: httpx.AsyncClient, make_org: Any, login: 
     )
     assert accepted.status_code == 303
     assert "Welcome" in (await client.get("/applications")).text
-    reused = await client.post(f"/invite/{link}", data={"_csrf_token": token, "name": "X", "password": "another-long-pw"})
+    reused = await client.post(
+        f"/invite/{link}", data={"_csrf_token": token, "name": "X", "password": "another-long-pw"}
+    )
     assert reused.status_code == 404
     users = (await client.get("/v1/users", headers=owner.headers)).json()["items"]
     assert {(u["email"], u["role"], u["invite_pending"]) for u in users} >= {("newbie@acme.test", "support", False)}

@@ -16,7 +16,9 @@ from app.settings import RateLimitSettings
 @pytest.fixture
 def tight_limit(started_app: Litestar) -> Iterator[int]:
     settings = started_app.state.settings
-    started_app.state.settings = msgspec.structs.replace(settings, rate_limit=RateLimitSettings(requests=5, window_s=60))
+    started_app.state.settings = msgspec.structs.replace(
+        settings, rate_limit=RateLimitSettings(requests=5, window_s=60)
+    )
     yield 5
     started_app.state.settings = settings
 
@@ -37,7 +39,9 @@ async def test_limit_headers_then_429(client: httpx.AsyncClient, make_org: Any, 
     assert 0 < int(over.headers["retry-after"]) <= 60
 
 
-async def test_limits_are_per_organisation(client: httpx.AsyncClient, make_org: Any, add_member: Any, tight_limit: int) -> None:
+async def test_limits_are_per_organisation(
+    client: httpx.AsyncClient, make_org: Any, add_member: Any, tight_limit: int
+) -> None:
     busy = await make_org("Busy")
     colleague = await add_member(busy, "member")
     quiet = await make_org("Quiet")

@@ -21,11 +21,19 @@ APP = {"name": "Shop", "type": "web"}
     ],
 )
 async def test_role_matrix(
-    client: httpx.AsyncClient, make_org: Any, add_member: Any, role: str, can_read: bool, can_write: bool, can_admin: bool
+    client: httpx.AsyncClient,
+    make_org: Any,
+    add_member: Any,
+    role: str,
+    can_read: bool,
+    can_write: bool,
+    can_admin: bool,
 ) -> None:
     owner = await make_org()
     actor = owner if role == "owner" else await add_member(owner, role)
-    existing = (await client.post("/v1/applications", json={"name": "Existing", "type": "saas"}, headers=owner.headers)).json()
+    existing = (
+        await client.post("/v1/applications", json={"name": "Existing", "type": "saas"}, headers=owner.headers)
+    ).json()
 
     read = await client.get("/v1/applications", headers=actor.headers)
     assert (read.status_code == 200) is can_read
@@ -35,7 +43,9 @@ async def test_role_matrix(
     rotate = await client.post(f"/v1/applications/{existing['id']}/ingest-key/rotate", headers=actor.headers)
     assert rotate.status_code == (200 if can_write else 403)
 
-    invite = await client.post("/v1/users", json={"email": f"new-{role}@acme.test", "role": "viewer"}, headers=actor.headers)
+    invite = await client.post(
+        "/v1/users", json={"email": f"new-{role}@acme.test", "role": "viewer"}, headers=actor.headers
+    )
     assert invite.status_code == (201 if can_admin else 403)
     if not can_write:
         assert write.json()["error"]["code"] == "forbidden"
@@ -86,7 +96,9 @@ async def test_every_audited_change_names_its_actor(client: httpx.AsyncClient, m
     created = await client.post("/v1/applications", json=APP, headers=owner.headers)
     async with started_app.state.engines.postgres.pool.connection() as conn:
         rows = await (
-            await conn.execute("SELECT action, actor_label, target_id, request_id FROM audit_log WHERE org_id = %s", (owner.org_id,))
+            await conn.execute(
+                "SELECT action, actor_label, target_id, request_id FROM audit_log WHERE org_id = %s", (owner.org_id,)
+            )
         ).fetchall()
     assert rows == [
         {

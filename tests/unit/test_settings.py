@@ -15,7 +15,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def test_defaults_are_embedded_and_generate_persistent_dev_secrets(tmp_path: Path) -> None:
     first = load_settings(_env(tmp_path))
     second = load_settings(_env(tmp_path))
-    assert first.postgres.url is None and first.redis.url is None and first.clickhouse.url is None
+    assert (first.postgres.url, first.redis.url, first.clickhouse.url) == (None, None, None)
     assert first.server.port == 8000
     assert first.security.secret_key == second.security.secret_key
     assert first.security.encryption_keys == second.security.encryption_keys
