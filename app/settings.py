@@ -60,7 +60,6 @@ class SecuritySettings(msgspec.Struct, frozen=True):
     session_ttl_s: int = 8 * 3600
     login_attempts: int = 5
     login_window_s: int = 300
-    outbound_allowlist: tuple[str, ...] = ()
 
 
 class RateLimitSettings(msgspec.Struct, frozen=True):
@@ -208,7 +207,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_ttl_s=_int(env, "NEXUS_SESSION_TTL", 8 * 3600, minimum=300),
         login_attempts=_int(env, "NEXUS_LOGIN_ATTEMPTS", 5, minimum=1),
         login_window_s=_int(env, "NEXUS_LOGIN_WINDOW", 300, minimum=1),
-        outbound_allowlist=_list(env.get("NEXUS_OUTBOUND_ALLOWLIST")),
     )
     return Settings(
         server=server,

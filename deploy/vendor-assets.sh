@@ -18,6 +18,9 @@ dest="static/vendor"
 assets=(
     "htmx.org/dist/htmx.min.js"             "htmx.min.js"
     "plotly.js-dist-min/plotly.min.js"      "plotly.min.js"
+    "swagger-ui-dist/swagger-ui-bundle.js"  "swagger-ui-bundle.js"
+    "swagger-ui-dist/swagger-ui-standalone-preset.js" "swagger-ui-standalone-preset.js"
+    "swagger-ui-dist/swagger-ui.css"        "swagger-ui.css"
 )
 
 mkdir -p "$dest"
