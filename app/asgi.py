@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.stores.register(
             sessions.STORE, RedisStore(engines.redis.client, namespace="nexus:session"), allow_override=True
         )
-        app.state.limiter = Limiter(engines.redis.url)
+        app.state.limiter = Limiter(engines.redis.url, engines.redis.client.connection_pool)
         try:
             yield
         finally:

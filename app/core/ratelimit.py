@@ -13,6 +13,7 @@ from limits import RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from redis.asyncio import ConnectionPool
 
 from app.core.auth import Principal
 from app.core.errors import ApiError
@@ -29,8 +30,14 @@ def limits_uri(redis_url: str) -> str:
 class Limiter:
     """A named sliding-window limit over one Redis; also used for login throttling."""
 
-    def __init__(self, redis_url: str) -> None:
-        storage = RedisStorage(limits_uri(redis_url), implementation="redispy", key_prefix="nexus:rl")
+    def __init__(self, redis_url: str, pool: ConnectionPool) -> None:
+        # The app's own connection pool: one set of connections, closed with the app.
+        storage = RedisStorage(
+            limits_uri(redis_url),
+            implementation="redispy",
+            key_prefix="nexus:rl",
+            connection_pool=pool,  # type: ignore[arg-type]  # limits types its options as scalars
+        )
         self._limiter = MovingWindowRateLimiter(storage)
 
     async def hit(self, name: str, key: str, amount: int, window_s: int) -> tuple[bool, int, int]:

