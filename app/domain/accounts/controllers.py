@@ -9,7 +9,6 @@ import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from app.core import audit
 from app.core.auth import Permission, requires
 from app.core.deps import AppSettings, CurrentPrincipal, Db
 from app.core.errors import ApiError
@@ -66,17 +65,7 @@ class ApiKeyController(Controller):
     async def create(
         self, request: Request[Any, Any, Any], data: JSONBody[ApiKeyCreate], db: Db, principal: CurrentPrincipal
     ) -> ApiKeyCreated:
-        async with db.transaction():
-            row, key = await service.create_api_key(db, principal, data.name, list(data.scopes))
-            await audit.record(
-                db,
-                principal,
-                "api_key.created",
-                "api_key",
-                row["id"],
-                request,
-                {"name": data.name, "scopes": row["scopes"]},
-            )
+        row, key = await service.create_api_key(db, principal, data.name, list(data.scopes), request)
         return ApiKeyCreated(
             id=row["id"],
             name=row["name"],
@@ -106,12 +95,7 @@ class ApiKeyController(Controller):
     async def revoke(
         self, request: Request[Any, Any, Any], key_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
     ) -> None:
-        owner_only = None if principal.can(Permission.ADMIN) else principal.user_id
-        async with db.transaction():
-            row = await queries.revoke_api_key(db, principal.org_id, str(key_id), owner_only)
-            if row is None:
-                raise ApiError(404, "not_found", "No such API key.")
-            await audit.record(db, principal, "api_key.revoked", "api_key", str(key_id), request)
+        await service.revoke_api_key(db, principal, str(key_id), request)
 
 
 def _user(row: dict[str, Any]) -> User:
@@ -142,11 +126,7 @@ class UserController(Controller):
         principal: CurrentPrincipal,
         settings: AppSettings,
     ) -> UserInvited:
-        async with db.transaction():
-            row, token = await service.invite_user(db, principal, data.email, data.name, data.role)
-            await audit.record(
-                db, principal, "user.invited", "user", row["id"], request, {"email": row["email"], "role": row["role"]}
-            )
+        row, token = await service.invite_user(db, principal, data.email, data.name, data.role, request)
         base = settings.server.public_url or str(request.base_url).rstrip("/")
         return UserInvited(user=_user(row), invite_url=f"{base}/invite/{token}")
 
@@ -160,18 +140,14 @@ class UserController(Controller):
         principal: CurrentPrincipal,
     ) -> User:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
-        async with db.transaction():
-            row = await service.change_user(db, principal, str(user_id), changes)
-            await audit.record(db, principal, "user.updated", "user", str(user_id), request, changes)
+        row = await service.change_user(db, principal, str(user_id), changes, request)
         return _user(row)
 
     @delete("/{user_id:uuid}", guards=[requires(Permission.ADMIN)], status_code=204, summary="Remove a user")
     async def remove(
         self, request: Request[Any, Any, Any], user_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
     ) -> None:
-        async with db.transaction():
-            await service.remove_user(db, principal, str(user_id))
-            await audit.record(db, principal, "user.removed", "user", str(user_id), request)
+        await service.remove_user(db, principal, str(user_id), request)
 
 
 class OrganizationController(Controller):
@@ -189,18 +165,9 @@ class OrganizationController(Controller):
     async def update(
         self, request: Request[Any, Any, Any], data: JSONBody[OrganizationUpdate], db: Db, principal: CurrentPrincipal
     ) -> Organization:
-        async with db.transaction():
+        if data.name is msgspec.UNSET:
             row = await queries.get_organization(db, principal.org_id)
-            if data.name is not msgspec.UNSET:
-                row = await queries.rename_organization(db, principal.org_id, data.name)
-                await audit.record(
-                    db,
-                    principal,
-                    "organization.renamed",
-                    "organization",
-                    principal.org_id,
-                    request,
-                    {"name": data.name},
-                )
+        else:
+            row = await service.rename_organization(db, principal, data.name, request)
         assert row is not None
         return msgspec.convert(row, Organization)

@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from app.core import audit, sessions
+from app.core import sessions
 from app.core.auth import ROLES, Permission, requires
 from app.core.deps import AppSettings, CurrentPrincipal, Db
 from app.core.errors import ApiError
@@ -139,17 +139,7 @@ class SettingsPages(Controller):
         if form is None:
             return await self._render(request, db, principal, 400, invite_errors=errors, invite_values=raw)
         try:
-            async with db.transaction():
-                row, token = await service.invite_user(db, principal, form.email, form.name, form.role)
-                await audit.record(
-                    db,
-                    principal,
-                    "user.invited",
-                    "user",
-                    row["id"],
-                    request,
-                    {"email": row["email"], "role": row["role"]},
-                )
+            row, token = await service.invite_user(db, principal, form.email, form.name, form.role, request)
         except ApiError as exc:
             return await self._render(
                 request, db, principal, exc.status_code, invite_errors={"email": exc.message}, invite_values=raw
@@ -169,9 +159,7 @@ class SettingsPages(Controller):
             flash(request, "error", "Choose one of the listed roles.")
             return redirect("/settings")
         try:
-            async with db.transaction():
-                row = await service.change_user(db, principal, str(user_id), {"role": role})
-                await audit.record(db, principal, "user.updated", "user", str(user_id), request, {"role": role})
+            row = await service.change_user(db, principal, str(user_id), {"role": role}, request)
             flash(request, "success", f"{row['email']} is now {role}.")
         except ApiError as exc:
             flash(request, "error", exc.message)
@@ -182,9 +170,7 @@ class SettingsPages(Controller):
         self, request: Request[Any, Any, Any], user_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
     ) -> Redirect:
         try:
-            async with db.transaction():
-                await service.remove_user(db, principal, str(user_id))
-                await audit.record(db, principal, "user.removed", "user", str(user_id), request)
+            await service.remove_user(db, principal, str(user_id), request)
             flash(request, "success", "The user was removed.")
         except ApiError as exc:
             flash(request, "error", exc.message)
@@ -196,17 +182,7 @@ class SettingsPages(Controller):
         data = {"name": str(form.get("name", "")).strip(), "scopes": [str(s) for s in form.getall("scopes", [])]}
         try:
             payload = msgspec.convert(data, ApiKeyCreate)
-            async with db.transaction():
-                row, key = await service.create_api_key(db, principal, payload.name, list(payload.scopes))
-                await audit.record(
-                    db,
-                    principal,
-                    "api_key.created",
-                    "api_key",
-                    row["id"],
-                    request,
-                    {"name": payload.name, "scopes": row["scopes"]},
-                )
+            row, key = await service.create_api_key(db, principal, payload.name, list(payload.scopes), request)
         except msgspec.ValidationError:
             return await self._render(
                 request, db, principal, 400, key_error="Give the key a name and at least one scope."
@@ -219,12 +195,11 @@ class SettingsPages(Controller):
     async def revoke_key(
         self, request: Request[Any, Any, Any], key_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
     ) -> Redirect:
-        owner_only = None if principal.can(Permission.ADMIN) else principal.user_id
-        async with db.transaction():
-            row = await queries.revoke_api_key(db, principal.org_id, str(key_id), owner_only)
-            if row is not None:
-                await audit.record(db, principal, "api_key.revoked", "api_key", str(key_id), request)
-        flash(request, "success" if row else "error", "The key was revoked." if row else "No such key.")
+        try:
+            await service.revoke_api_key(db, principal, str(key_id), request)
+            flash(request, "success", "The key was revoked.")
+        except ApiError as exc:
+            flash(request, "error", exc.message)
         return redirect("/settings")
 
     @post("/organization", guards=[requires(Permission.ADMIN)])
@@ -234,10 +209,6 @@ class SettingsPages(Controller):
         if not 1 <= len(name) <= 120:
             flash(request, "error", "The organisation name must be 1 to 120 characters.")
             return redirect("/settings")
-        async with db.transaction():
-            await queries.rename_organization(db, principal.org_id, name)
-            await audit.record(
-                db, principal, "organization.renamed", "organization", principal.org_id, request, {"name": name}
-            )
+        await service.rename_organization(db, principal, name, request)
         flash(request, "success", "Organisation renamed.")
         return redirect("/settings")

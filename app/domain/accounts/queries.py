@@ -128,11 +128,12 @@ async def delete_user(conn: Conn, org_id: str, user_id: str) -> bool:
     return cursor.rowcount == 1
 
 
-async def count_owners(conn: Conn, org_id: str) -> int:
-    row = await _one(
-        conn, "SELECT count(*) AS n FROM users WHERE org_id = %s AND role = 'owner' AND is_active", (org_id,)
+async def lock_owners(conn: Conn, org_id: str) -> int:
+    """Lock the organisation's active owners until the transaction ends, and count them."""
+    rows = await _all(
+        conn, "SELECT id FROM users WHERE org_id = %s AND role = 'owner' AND is_active FOR UPDATE", (org_id,)
     )
-    return int(row["n"]) if row else 0
+    return len(rows)
 
 
 async def record_login(conn: Conn, user_id: str) -> None:

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, errors
 from psycopg_pool import AsyncConnectionPool
 
-from app.core import crypto
+from app.core import audit, crypto
 from app.core.auth import ROLE_PERMISSIONS, Permission, Principal
 from app.core.errors import ApiError
 from app.core.ratelimit import Limiter
@@ -19,6 +19,7 @@ from app.domain.accounts import passwords, queries, tokens
 from app.settings import SecuritySettings
 
 Conn = AsyncConnection[Any]
+Request = ASGIConnection[Any, Any, Any, Any]
 INVITE_TTL = timedelta(days=7)
 API_KEY_KIND = "np"
 # last_used_at is advisory; writing it on every call would turn reads into writes.
@@ -121,18 +122,35 @@ def throttled_error(exc: LoginThrottled) -> ApiError:
 
 
 # --- API keys ------------------------------------------------------------------------
+# Every change below runs in one transaction together with its audit-log entry.
 
 
-async def create_api_key(conn: Conn, principal: Principal, name: str, scopes: list[str]) -> tuple[dict[str, Any], str]:
+async def create_api_key(
+    conn: Conn, principal: Principal, name: str, scopes: list[str], request: Request
+) -> tuple[dict[str, Any], str]:
     """A key may not carry more than its owner's role allows; the secret is returned once."""
     excess = sorted(set(scopes) - {p.value for p in principal.permissions})
     if excess:
         raise ApiError(403, "scope_not_allowed", f"Your role cannot grant these scopes: {', '.join(excess)}.")
     key, prefix = crypto.new_token(API_KEY_KIND, 32)
-    row = await queries.create_api_key(
-        conn, principal.org_id, principal.user_id, name, prefix, crypto.digest(key), sorted(set(scopes))
-    )
+    async with conn.transaction():
+        row = await queries.create_api_key(
+            conn, principal.org_id, principal.user_id, name, prefix, crypto.digest(key), sorted(set(scopes))
+        )
+        details = {"name": name, "scopes": row["scopes"]}
+        await audit.record(conn, principal, "api_key.created", "api_key", row["id"], request, details)
     return row, key
+
+
+async def revoke_api_key(conn: Conn, principal: Principal, key_id: str, request: Request) -> dict[str, Any]:
+    """Admins revoke any key of their organisation; everyone else only their own."""
+    owner_only = None if principal.can(Permission.ADMIN) else principal.user_id
+    async with conn.transaction():
+        row = await queries.revoke_api_key(conn, principal.org_id, key_id, owner_only)
+        if row is None:
+            raise ApiError(404, "not_found", "No such API key.")
+        await audit.record(conn, principal, "api_key.revoked", "api_key", key_id, request)
+    return row
 
 
 # --- users ---------------------------------------------------------------------------
@@ -144,43 +162,57 @@ def _check_role_change(actor: Principal, current_role: str | None, new_role: str
         raise ApiError(403, "owner_required", "Only an owner can grant, change or remove the owner role.")
 
 
-async def invite_user(conn: Conn, actor: Principal, email: str, name: str, role: str) -> tuple[dict[str, Any], str]:
+def _no_such_user() -> ApiError:
+    return ApiError(404, "not_found", "No such user in your organisation.")
+
+
+async def invite_user(
+    conn: Conn, actor: Principal, email: str, name: str, role: str, request: Request
+) -> tuple[dict[str, Any], str]:
     """Create a pending user and return the one-time token of their invitation link."""
     _check_role_change(actor, None, role)
-    if await queries.email_exists(conn, email):
-        raise ApiError(409, "email_taken", "A user with this email already exists.")
     token = secrets.token_urlsafe(32)
-    row = await queries.create_user(
-        conn, actor.org_id, email, name, role, None, crypto.digest(token), datetime.now(UTC) + INVITE_TTL
-    )
+    try:
+        async with conn.transaction():
+            row = await queries.create_user(
+                conn, actor.org_id, email, name, role, None, crypto.digest(token), datetime.now(UTC) + INVITE_TTL
+            )
+            details = {"email": row["email"], "role": role}
+            await audit.record(conn, actor, "user.invited", "user", row["id"], request, details)
+    except errors.UniqueViolation as exc:
+        raise ApiError(409, "email_taken", "A user with this email already exists.") from exc
     return row, token
 
 
-async def change_user(conn: Conn, actor: Principal, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    target = await queries.get_user(conn, actor.org_id, user_id)
-    if target is None:
-        raise ApiError(404, "not_found", "No such user in your organisation.")
-    if "role" in changes:
-        _check_role_change(actor, target["role"], changes["role"])
-        if (
-            target["role"] == "owner"
-            and changes["role"] != "owner"
-            and await queries.count_owners(conn, actor.org_id) <= 1
-        ):
-            raise ApiError(409, "last_owner", "An organisation needs at least one owner.")
-    row = await queries.update_user(conn, actor.org_id, user_id, changes)
-    assert row is not None
+async def change_user(
+    conn: Conn, actor: Principal, user_id: str, changes: dict[str, Any], request: Request
+) -> dict[str, Any]:
+    async with conn.transaction():
+        target = await queries.get_user(conn, actor.org_id, user_id)
+        if target is None:
+            raise _no_such_user()
+        if "role" in changes:
+            _check_role_change(actor, target["role"], changes["role"])
+            demoting_owner = target["role"] == "owner" and changes["role"] != "owner"
+            # Owners are locked while counted, so two owners cannot demote each other at once.
+            if demoting_owner and await queries.lock_owners(conn, actor.org_id) <= 1:
+                raise ApiError(409, "last_owner", "An organisation needs at least one owner.")
+        row = await queries.update_user(conn, actor.org_id, user_id, changes)
+        assert row is not None
+        await audit.record(conn, actor, "user.updated", "user", user_id, request, changes)
     return row
 
 
-async def remove_user(conn: Conn, actor: Principal, user_id: str) -> None:
-    target = await queries.get_user(conn, actor.org_id, user_id)
-    if target is None:
-        raise ApiError(404, "not_found", "No such user in your organisation.")
+async def remove_user(conn: Conn, actor: Principal, user_id: str, request: Request) -> None:
     if user_id == actor.user_id:
         raise ApiError(409, "cannot_remove_self", "You cannot remove yourself; ask another admin.")
-    _check_role_change(actor, target["role"], None)
-    await queries.delete_user(conn, actor.org_id, user_id)
+    async with conn.transaction():
+        target = await queries.get_user(conn, actor.org_id, user_id)
+        if target is None:
+            raise _no_such_user()
+        _check_role_change(actor, target["role"], None)
+        await queries.delete_user(conn, actor.org_id, user_id)
+        await audit.record(conn, actor, "user.removed", "user", user_id, request, {"email": target["email"]})
 
 
 async def accept_invite(conn: Conn, token: str, name: str, password: str) -> dict[str, Any]:
@@ -195,6 +227,14 @@ async def accept_invite(conn: Conn, token: str, name: str, password: str) -> dic
 
 
 # --- organisations -------------------------------------------------------------------
+
+
+async def rename_organization(conn: Conn, actor: Principal, name: str, request: Request) -> dict[str, Any]:
+    async with conn.transaction():
+        row = await queries.rename_organization(conn, actor.org_id, name)
+        assert row is not None
+        await audit.record(conn, actor, "organization.renamed", "organization", actor.org_id, request, {"name": name})
+    return row
 
 
 def slugify(name: str) -> str:

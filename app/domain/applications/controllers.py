@@ -10,10 +10,8 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from app.core import audit
 from app.core.auth import Permission, requires
 from app.core.deps import CurrentPrincipal, Db
-from app.core.errors import ApiError
 from app.core.pagination import Page, decode_cursor, page_of
 from app.domain.applications import queries, service
 from app.domain.applications.schemas import Application, ApplicationCreate, ApplicationUpdate, IngestKey
@@ -33,18 +31,7 @@ class ApplicationController(Controller):
         principal: CurrentPrincipal,
         state: State,
     ) -> Application:
-        fields = msgspec.structs.asdict(data)
-        async with db.transaction():
-            row = await service.create(db, state.secret_box, principal.org_id, fields)
-            await audit.record(
-                db,
-                principal,
-                "application.created",
-                "application",
-                row["id"],
-                request,
-                {"name": data.name, "type": data.type},
-            )
+        row = await service.create(db, state.secret_box, principal, msgspec.structs.asdict(data), request)
         return service.to_application(row, state.secret_box)
 
     @get("/", summary="List applications")
@@ -61,10 +48,7 @@ class ApplicationController(Controller):
 
     @get("/{app_id:uuid}", summary="One application")
     async def show(self, app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State) -> Application:
-        row = await queries.get(db, principal.org_id, str(app_id))
-        if row is None:
-            raise ApiError(404, "not_found", "No such application.")
-        return service.to_application(row, state.secret_box)
+        return service.to_application(await service.get(db, principal, str(app_id)), state.secret_box)
 
     @patch("/{app_id:uuid}", guards=[requires(Permission.WRITE)], summary="Change an application")
     async def update(
@@ -77,19 +61,14 @@ class ApplicationController(Controller):
         state: State,
     ) -> Application:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
-        async with db.transaction():
-            row = await service.update(db, principal.org_id, str(app_id), changes)
-            await audit.record(db, principal, "application.updated", "application", str(app_id), request, changes)
+        row = await service.update(db, principal, str(app_id), changes, request)
         return service.to_application(row, state.secret_box)
 
     @delete("/{app_id:uuid}", guards=[requires(Permission.WRITE)], status_code=204, summary="Delete an application")
     async def remove(
         self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
     ) -> None:
-        async with db.transaction():
-            if not await queries.delete(db, principal.org_id, str(app_id)):
-                raise ApiError(404, "not_found", "No such application.")
-            await audit.record(db, principal, "application.deleted", "application", str(app_id), request)
+        await service.delete(db, principal, str(app_id), request)
 
     @post(
         "/{app_id:uuid}/ingest-key/rotate",
@@ -100,7 +79,5 @@ class ApplicationController(Controller):
     async def rotate_key(
         self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
     ) -> IngestKey:
-        async with db.transaction():
-            key = await service.rotate_ingest_key(db, state.secret_box, principal.org_id, str(app_id))
-            await audit.record(db, principal, "application.ingest_key_rotated", "application", str(app_id), request)
+        key = await service.rotate_ingest_key(db, state.secret_box, principal, str(app_id), request)
         return IngestKey(ingest_key=key)

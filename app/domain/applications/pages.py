@@ -11,13 +11,12 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from app.core import audit
-from app.core.auth import Permission, requires
+from app.core.auth import Permission, Principal, requires
 from app.core.deps import CurrentPrincipal, Db
 from app.core.errors import ApiError
 from app.core.pages import flash, read_form, redirect, render
 from app.domain.applications import queries, service
-from app.domain.applications.schemas import ApplicationCreate, ApplicationUpdate
+from app.domain.applications.schemas import Application, ApplicationCreate, ApplicationUpdate
 
 APP_TYPES = [("saas", "SaaS"), ("web", "Web"), ("mobile", "Mobile"), ("enterprise", "Enterprise")]
 APP_STATUSES = [("learning", "Learning"), ("active", "Active"), ("paused", "Paused"), ("error", "Error")]
@@ -68,27 +67,14 @@ class ApplicationPages(Controller):
         if form is None:
             return self._form(request, None, raw, errors, 400)
         try:
-            async with db.transaction():
-                row = await service.create(db, state.secret_box, principal.org_id, msgspec.structs.asdict(form))
-                await audit.record(
-                    db,
-                    principal,
-                    "application.created",
-                    "application",
-                    row["id"],
-                    request,
-                    {"name": form.name, "type": form.type},
-                )
+            row = await service.create(db, state.secret_box, principal, msgspec.structs.asdict(form), request)
         except ApiError as exc:
             return self._form(request, None, raw, {"name": exc.message}, exc.status_code)
         flash(request, "success", f"{form.name} is ready. Send its first events with the snippet below.")
         return redirect(f"/applications/{row['id']}")
 
-    async def _load(self, db: Db, principal: CurrentPrincipal, state: State, app_id: FromPath[UUID]) -> Any:
-        row = await queries.get(db, principal.org_id, str(app_id))
-        if row is None:
-            raise ApiError(404, "not_found", "No such application.")
-        return service.to_application(row, state.secret_box)
+    async def _load(self, db: Db, principal: Principal, state: State, app_id: UUID) -> Application:
+        return service.to_application(await service.get(db, principal, str(app_id)), state.secret_box)
 
     @get("/{app_id:uuid}")
     async def detail(
@@ -118,9 +104,7 @@ class ApplicationPages(Controller):
         for optional in ("base_url", "description"):
             changes.setdefault(optional, None)
         try:
-            async with db.transaction():
-                await service.update(db, principal.org_id, str(app_id), changes)
-                await audit.record(db, principal, "application.updated", "application", str(app_id), request, changes)
+            await service.update(db, principal, str(app_id), changes, request)
         except ApiError as exc:
             return self._form(request, app, raw, {"name": exc.message}, exc.status_code)
         flash(request, "success", "Application saved.")
@@ -130,9 +114,7 @@ class ApplicationPages(Controller):
     async def rotate_key(
         self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
     ) -> Redirect:
-        async with db.transaction():
-            await service.rotate_ingest_key(db, state.secret_box, principal.org_id, str(app_id))
-            await audit.record(db, principal, "application.ingest_key_rotated", "application", str(app_id), request)
+        await service.rotate_ingest_key(db, state.secret_box, principal, str(app_id), request)
         flash(request, "success", "New ingest key issued. The old key no longer works: update your snippet.")
         return redirect(f"/applications/{app_id}")
 
@@ -140,9 +122,6 @@ class ApplicationPages(Controller):
     async def delete(
         self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
     ) -> Redirect:
-        async with db.transaction():
-            if not await queries.delete(db, principal.org_id, str(app_id)):
-                raise ApiError(404, "not_found", "No such application.")
-            await audit.record(db, principal, "application.deleted", "application", str(app_id), request)
+        await service.delete(db, principal, str(app_id), request)
         flash(request, "success", "Application deleted.")
         return redirect("/applications")
