@@ -33,14 +33,13 @@ def _take_flashes(request: Request[Any, Any, Any]) -> list[Flash]:
 def render(
     request: Request[Any, Any, Any], template: str, nav: str = "", status_code: int = 200, **context: Any
 ) -> Template:
-    """A page (or, for htmx, the same template: pages pick their block with `is_htmx`)."""
+    """A page with the shell's context: the principal, the active section, pending flashes."""
     return Template(
         template_name=template,
         context={
             "principal": request.scope.get("user"),
             "nav": nav,
             "flashes": _take_flashes(request),
-            "is_htmx": request.headers.get("hx-request") == "true",
             **context,
         },
         status_code=status_code,
