@@ -97,7 +97,7 @@ class _ExternalStores:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
 
-def _wait_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> str | None:
+def _wait_ready(process: subprocess.Popen[bytes], url: str) -> str | None:
     """None once /ready answers 200, else why it did not."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     last = "no answer yet"
@@ -135,6 +135,23 @@ def _stop(process: subprocess.Popen[bytes]) -> float | None:
     return time.monotonic() - started
 
 
+def _engine_leftovers(data_dir: Path, timeout_s: float = 15) -> list[str]:
+    """Embedded engines still running from `data_dir` after the server exited (they stop
+    with it; give them a moment)."""
+    import psutil
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = [str(path) for path in [data_dir / "postgres" / "postmaster.pid"] if path.exists()]
+        for process in psutil.process_iter(["pid", "cmdline"]):
+            cmdline = " ".join(process.info.get("cmdline") or [])
+            if str(data_dir) in cmdline:
+                found.append(f"pid {process.info['pid']}: {cmdline[:120]}")
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.25)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The real `nexus run` in a subprocess, on a free port, with stores of its own."""
@@ -163,39 +180,46 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    env.update(stores.env())
-
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "run", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process: subprocess.Popen[bytes] | None = None
+    took: float | None = 0.0
     try:
-        problem = _wait_ready(process, url, log_path)
+        env.update(stores.env())
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "run", "--port", str(port)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        problem = _wait_ready(process, url)
         if problem:
             output = _tail(log_path)
             print(f"--- e2e server output ({log_path}) ---\n{output}")
-            _stop(process)
             pytest.fail(f"e2e server did not start: {problem}\n--- server output ---\n{output}", pytrace=False)
         yield Server(
             url=url, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD, org_name=ORG_NAME, log_path=log_path
         )
     finally:
-        took = _stop(process)
+        if process is not None:
+            took = _stop(process)
         stores.drop()
+    assert process is not None
     assert took is not None, f"the e2e server did not exit within {STOP_TIMEOUT_S} s of SIGTERM\n{_tail(log_path, 40)}"
     # uvicorn re-raises the signal it stopped on once shutdown is complete.
     assert process.returncode in (0, -signal.SIGTERM), f"the e2e server exited with {process.returncode}"
     assert "Application shutdown complete" in log_path.read_text(errors="replace"), (
         f"the e2e server did not shut its engines down cleanly\n{_tail(log_path, 40)}"
     )
+    leftovers = _engine_leftovers(workdir / "data")
+    assert not leftovers, f"embedded engines outlived the server: {leftovers}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(server: Server) -> Iterator[Any]:
+    """Headless Chromium, per module: while the sync Playwright driver is alive its event
+    loop counts as running in this thread, which would break pytest-asyncio's tests that
+    run after these (the whole suite is one session)."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 

@@ -93,8 +93,15 @@ def test_create_application_then_sign_out(page: Any, server: Server) -> None:
     assert shown.endswith(key[-4:])
     expect(page.locator("#snippet-browser")).to_contain_text(f'nexus.init("{key}"')
     expect(page.locator("#snippet-curl")).to_contain_text(f"X-API-Key: {key}")
-    expect(page.get_by_role("button", name="Copy Ingest key")).to_be_visible()
     snap(page, "application-detail")
+
+    # Copy copies the real key (not the masked text) and says so, while the field stays masked.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    copy = page.get_by_role("button", name="Copy Ingest key")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    assert page.evaluate("() => navigator.clipboard.readText()") == key
+    expect(key_field).not_to_have_value(key)
 
     page.get_by_role("button", name="Reveal Ingest key").click()
     expect(key_field).to_have_value(key)

@@ -13,7 +13,9 @@ from app.engines.clickhouse import query_frame
 async def test_bound_parameters_cannot_inject(started_app: Litestar) -> None:
     store = started_app.state.engines.clickhouse
     hostile = "x'); DROP TABLE events; --"
-    frame = await query_frame(store, "SELECT {name:String} AS name, {n:UInt32} * 2 AS twice", {"name": hostile, "n": 21})
+    frame = await query_frame(
+        store, "SELECT {name:String} AS name, {n:UInt32} * 2 AS twice", {"name": hostile, "n": 21}
+    )
     assert isinstance(frame, pl.DataFrame)
     assert frame.to_dicts() == [{"name": hostile, "twice": 42}]
     tables = await store.query_arrow("SELECT name FROM system.tables WHERE database = currentDatabase()")
