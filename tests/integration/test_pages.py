@@ -102,8 +102,10 @@ async def test_invitation_flow(client: httpx.AsyncClient, make_org: Any, login: 
         "/settings/users",
         data={"_csrf_token": browser.cookies["nexus_csrf"], "email": "newbie@acme.test", "role": "support"},
     )
-    assert invited.status_code == 201
-    link = invited.text.split("/invite/")[1].split('"')[0]
+    assert invited.status_code == 303
+    shown = await browser.get("/settings")
+    link = shown.text.split("/invite/")[1].split('"')[0]
+    assert "/invite/" not in (await browser.get("/settings")).text  # shown once
     newcomer_page = await client.get(f"/invite/{link}")
     assert newcomer_page.status_code == 200
     token = newcomer_page.text.split('name="_csrf_token" value="')[1].split('"')[0]

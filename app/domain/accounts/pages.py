@@ -102,6 +102,9 @@ class AccountPages(Controller):
         return await _signed_in(request, invite["id"], invite["org_id"], "/", "Welcome! Your account is ready.")
 
 
+_REVEAL_KEY = "_reveal_once"
+
+
 class SettingsPages(Controller):
     path = "/settings"
     include_in_schema = False
@@ -109,7 +112,10 @@ class SettingsPages(Controller):
 
     @get("/")
     async def index(self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal) -> Template:
-        return await self._render(request, db, principal)
+        # A new key or invitation link is shown on the one page view after it was made
+        # (post/redirect/get, so a refresh cannot create a second one), then never again.
+        revealed = request.session.pop(_REVEAL_KEY, None) or {}
+        return await self._render(request, db, principal, **revealed)
 
     async def _render(
         self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal, status_code: int = 200, **extra: Any
@@ -127,7 +133,7 @@ class SettingsPages(Controller):
             api_keys=keys,
             roles=ROLES,
             grantable_roles=[(r, r.capitalize()) for r in ROLES if r != "owner" or principal.can(Permission.OWNER)],
-            scopes=[p.value for p in principal.permissions],
+            scopes=[p.value for p in Permission if p in principal.permissions],
             **extra,
         )
 
@@ -145,9 +151,8 @@ class SettingsPages(Controller):
                 request, db, principal, exc.status_code, invite_errors={"email": exc.message}, invite_values=raw
             )
         base = settings.server.public_url or str(request.base_url).rstrip("/")
-        return await self._render(
-            request, db, principal, 201, invite_url=f"{base}/invite/{token}", invited_email=row["email"]
-        )
+        request.session[_REVEAL_KEY] = {"invite_url": f"{base}/invite/{token}", "invited_email": row["email"]}
+        return redirect("/settings")
 
     @post("/users/{user_id:uuid}/role", guards=[requires(Permission.ADMIN)])
     async def change_role(
@@ -177,7 +182,9 @@ class SettingsPages(Controller):
         return redirect("/settings")
 
     @post("/api-keys")
-    async def create_key(self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal) -> Template:
+    async def create_key(
+        self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal
+    ) -> Template | Redirect:
         form = await request.form()
         data = {"name": str(form.get("name", "")).strip(), "scopes": [str(s) for s in form.getall("scopes", [])]}
         try:
@@ -189,7 +196,8 @@ class SettingsPages(Controller):
             )
         except ApiError as exc:
             return await self._render(request, db, principal, exc.status_code, key_error=exc.message)
-        return await self._render(request, db, principal, 201, new_key=key, new_key_name=row["name"])
+        request.session[_REVEAL_KEY] = {"new_key": key, "new_key_name": row["name"]}
+        return redirect("/settings")
 
     @post("/api-keys/{key_id:uuid}/revoke")
     async def revoke_key(
