@@ -28,6 +28,7 @@ from app.core.deps import provide_db, provide_principal, provide_settings
 from app.core.errors import handle_exception
 from app.core.observability import RequestContextMiddleware, configure_logging, stamp_response
 from app.core.ratelimit import Limiter, OrgRateLimitMiddleware
+from app.core.security_headers import add_security_headers
 from app.domain.accounts import service as accounts_service
 from app.domain.accounts.controllers import ApiKeyController, AuthController, OrganizationController, UserController
 from app.domain.accounts.pages import AccountPages, SettingsPages
@@ -41,7 +42,7 @@ from app.settings import Settings, load_settings
 ROOT = Path(__file__).resolve().parents[1]
 MAX_BODY_BYTES = 5 * 1024 * 1024  # API.md: ingestion bodies over 5 MB get 413
 # Reachable without signing in. Everything else needs a session or a bearer credential.
-PUBLIC_PATHS = ["^/static/", "^/health$", "^/ready$", "^/metrics$", "^/schema", "^/favicon.ico$"]
+PUBLIC_PATHS = ["^/static/", "^/health$", "^/ready$", "^/metrics$", "^/schema"]
 # Bearer-authenticated API calls carry no ambient cookie credential, so CSRF does not apply.
 CSRF_EXEMPT = ["^/v1/", "^/health$", "^/ready$", "^/metrics$", "^/schema"]
 
@@ -140,7 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             security=[{"bearer": []}],
         ),
         exception_handlers={Exception: handle_exception},
-        before_send=[stamp_response],
+        before_send=[stamp_response, add_security_headers],
         request_max_body_size=MAX_BODY_BYTES,
         lifespan=[lifespan],
         state=State(

@@ -54,3 +54,12 @@ async def test_openapi_describes_every_v1_route(client: httpx.AsyncClient, start
     }
     normalised = {(path.replace(":uuid", "").replace(":str", ""), method) for path, method in served}
     assert normalised <= documented, normalised - documented
+
+
+async def test_security_headers_on_pages_and_api(client: httpx.AsyncClient) -> None:
+    for path in ("/login", "/health", "/v1/applications"):
+        response = await client.get(path)
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["x-frame-options"] == "DENY", path
+        assert response.headers["content-security-policy"] == "frame-ancestors 'none'", path
+        assert "strict-transport-security" not in response.headers  # plain http here
