@@ -34,10 +34,16 @@ from app.domain.accounts.controllers import ApiKeyController, AuthController, Or
 from app.domain.accounts.pages import AccountPages, SettingsPages
 from app.domain.applications.controllers import ApplicationController
 from app.domain.applications.pages import ApplicationPages
+from app.domain.ingest.controllers import IngestController
+from app.domain.ingest.keys import IngestKeys
+from app.domain.ingest.live import publisher
+from app.domain.ingest.writer import GroupCommitWriter
 from app.domain.service.controllers import health, ready
 from app.domain.shell.pages import ShellPages
 from app.engines import Engines
 from app.settings import Settings, load_settings
+from realtime.hub import LiveHub
+from realtime.live import live_stream
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_BODY_BYTES = 5 * 1024 * 1024  # API.md: ingestion bodies over 5 MB get 413
@@ -64,13 +70,43 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await bootstrap.migrate(engines, settings)
             await bootstrap.ensure_admin(engines, settings)
         assert engines.redis.client is not None
+        assert engines.postgres.pool is not None
         app.stores.register(
             sessions.STORE, RedisStore(engines.redis.client, namespace="nexus:session"), allow_override=True
         )
         app.state.limiter = Limiter(engines.redis.url, engines.redis.client.connection_pool)
+        hub = LiveHub(engines.redis.client)
+        await hub.start()
+        app.state.live_hub = hub
+        app.state.ingest_keys = IngestKeys(engines.postgres.pool)
+        ingest = settings.ingest
+        writers = {
+            "event_writer": GroupCommitWriter(
+                engines.clickhouse,
+                "events",
+                ingest.flush_rows,
+                ingest.flush_interval_ms / 1000,
+                ingest.max_pending_rows,
+                on_flushed=publisher(hub),
+            ),
+            "metric_writer": GroupCommitWriter(
+                engines.clickhouse,
+                "performance_metrics",
+                ingest.flush_rows,
+                ingest.flush_interval_ms / 1000,
+                ingest.max_pending_rows,
+            ),
+        }
+        for name, writer in writers.items():
+            await writer.start()
+            setattr(app.state, name, writer)
         try:
             yield
         finally:
+            # Pending rows are flushed (and their requests answered) before the engines go.
+            for writer in writers.values():
+                await writer.stop()
+            await hub.stop()
             await engines.stop()
 
     session = sessions.session_config(settings, exclude=PUBLIC_PATHS)
@@ -88,6 +124,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UserController,
             OrganizationController,
             ApplicationController,
+            IngestController,
+            live_stream,
             AccountPages,
             SettingsPages,
             ApplicationPages,
@@ -131,6 +169,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ],
             components=Components(
                 security_schemes={
+                    "ingest_key": SecurityScheme(
+                        type="apiKey",
+                        name="X-API-Key",
+                        security_scheme_in="header",
+                        description="An application's ingest key (write-only)",
+                    ),
                     "bearer": SecurityScheme(
                         type="http",
                         scheme="bearer",

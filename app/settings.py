@@ -68,6 +68,12 @@ class RateLimitSettings(msgspec.Struct, frozen=True):
     enabled: bool = True
 
 
+class IngestSettings(msgspec.Struct, frozen=True):
+    flush_rows: int = 10_000
+    flush_interval_ms: int = 50
+    max_pending_rows: int = 200_000
+
+
 class AdminSettings(msgspec.Struct, frozen=True):
     email: str = "admin@nexus.local"
     password: str | None = None
@@ -82,6 +88,7 @@ class Settings(msgspec.Struct, frozen=True):
     clickhouse: ClickHouseSettings
     security: SecuritySettings
     rate_limit: RateLimitSettings
+    ingest: IngestSettings
     admin: AdminSettings
 
 
@@ -227,6 +234,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             requests=_int(env, "NEXUS_RATE_LIMIT", 600, minimum=1),
             window_s=_int(env, "NEXUS_RATE_LIMIT_WINDOW", 60, minimum=1),
             enabled=_bool(env, "NEXUS_RATE_LIMIT_ENABLED", True),
+        ),
+        ingest=IngestSettings(
+            flush_rows=_int(env, "NEXUS_INGEST_FLUSH_ROWS", 10_000, minimum=1),
+            flush_interval_ms=_int(env, "NEXUS_INGEST_FLUSH_INTERVAL_MS", 50, minimum=1),
+            max_pending_rows=_int(env, "NEXUS_INGEST_MAX_PENDING_ROWS", 200_000, minimum=1),
         ),
         admin=AdminSettings(
             email=env.get("NEXUS_ADMIN_EMAIL", "admin@nexus.local").strip().lower(),

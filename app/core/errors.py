@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import HTTPException, NotAuthorizedException, SerializationException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -80,7 +80,7 @@ def error_body(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
         where = f" ({first['source']} field `{first['key']}`)" if first.get("key") not in (None, "data") else ""
         message = _sentence(f"The request is not valid{where}: {first['message']}")
         return 400, _shape("invalid_request", message, details), {}
-    if isinstance(exc, HTTPException) and exc.status_code == 400 and "malformed" in str(exc.detail).lower():
+    if isinstance(exc, HTTPException) and isinstance(exc.__cause__, SerializationException):
         return 400, _shape("invalid_json", "The body is not valid JSON.", [{"message": str(exc.detail)}]), {}
     if isinstance(exc, HTTPException):
         code, default_message = _CODES.get(exc.status_code, ("error", "The request failed."))

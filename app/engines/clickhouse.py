@@ -44,6 +44,22 @@ async def query_frame(store: AnalyticsStore, sql: str, params: Params = None) ->
     return result
 
 
+def _literal(value: Any) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_literal(item) for item in value) + "]"
+    return str(value)
+
+
+def _chdb_params(params: Params) -> dict[str, Any]:
+    """chDB passes parameter values to ClickHouse as text; arrays must be written as
+    ClickHouse array literals (clickhouse-connect does this itself)."""
+    if not params:
+        return {}
+    return {name: _literal(value) if isinstance(value, (list, tuple)) else value for name, value in params.items()}
+
+
 class ChDBStore:
     """chDB in-process. One connection per process (a chDB rule), driven from a single
     worker thread: calls never block the event loop and never interleave on the connection,
@@ -73,10 +89,10 @@ class ChDBStore:
         return f"/* request_id={tag} */ {sql}" if tag else sql
 
     async def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
-        return await self._run(lambda: self._conn.query(self._tagged(sql), "ArrowTable", params=params or {}))
+        return await self._run(lambda: self._conn.query(self._tagged(sql), "ArrowTable", params=_chdb_params(params)))
 
     async def command(self, sql: str, params: Params = None) -> None:
-        await self._run(lambda: self._conn.query(self._tagged(sql), "CSV", params=params or {}))
+        await self._run(lambda: self._conn.query(self._tagged(sql), "CSV", params=_chdb_params(params)))
 
     async def insert_arrow(self, table: str, data: pa.Table) -> None:
         def insert() -> None:
@@ -122,7 +138,10 @@ class ClickHouseServerStore:
         await self._client.command(sql, parameters=params or {}, settings=self._settings())
 
     async def insert_arrow(self, table: str, data: pa.Table) -> None:
-        await self._client.insert_arrow(table, data, settings=self._settings())
+        # On a cluster `table` is Distributed: insert synchronously, so a write that returns
+        # has reached the shards (an acknowledged event is stored, not queued).
+        settings = {**self._settings(), "insert_distributed_sync": 1}
+        await self._client.insert_arrow(table, data, settings=settings)
 
     async def check(self) -> None:
         await asyncio.wait_for(self._client.command("SELECT 1"), timeout=5)

@@ -58,11 +58,26 @@ async def principal_from_bearer(conn: Conn, security: SecuritySettings, token: s
         if key["last_used_at"] is None or datetime.now(UTC) - key["last_used_at"] > _TOUCH_EVERY:
             await queries.touch_api_key(conn, key["id"])
         return _principal(row, "api_key", scopes=list(key["scopes"]), key_id=key["id"])
+    return await principal_from_access_token(conn, security, token)
+
+
+async def principal_from_access_token(conn: Conn, security: SecuritySettings, token: str) -> Principal | None:
     claims = tokens.read_access_token(security.secret_key, token)
     if claims is None:
         return None
     row = await queries.principal_row(conn, claims["sub"], claims["org"])
     return _principal(row, "token") if row else None
+
+
+async def principal_from_session(conn: Conn, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    session = connection.scope.get("session")
+    if not isinstance(session, dict):
+        return None
+    user_id = session.get("user_id")
+    if not user_id:
+        return None
+    row = await queries.principal_row(conn, user_id, session.get("org_id"))
+    return _principal(row, "session") if row else None
 
 
 async def resolve_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
@@ -74,12 +89,7 @@ async def resolve_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> P
     async with pool.connection() as conn:
         if scheme.lower() == "bearer" and credentials:
             return await principal_from_bearer(conn, state.settings.security, credentials.strip())
-        if "session" in connection.scope:
-            user_id = connection.session.get("user_id") if connection.session else None
-            if user_id:
-                row = await queries.principal_row(conn, user_id, connection.session.get("org_id"))
-                return _principal(row, "session") if row else None
-    return None
+        return await principal_from_session(conn, connection)
 
 
 class LoginThrottled(Exception):

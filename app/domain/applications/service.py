@@ -86,7 +86,7 @@ async def delete(conn: Conn, principal: Principal, app_id: str, request: Request
 
 
 async def rotate_ingest_key(conn: Conn, box: SecretBox, principal: Principal, app_id: str, request: Request) -> str:
-    """The old key stops working at once; clients must switch to the returned one."""
+    """The old key stops working within seconds (ingestion caches keys briefly)."""
     key, prefix, key_hash, encrypted = _new_ingest_key(box)
     async with conn.transaction():
         if not await queries.set_ingest_key(conn, principal.org_id, app_id, prefix, key_hash, encrypted):

@@ -1,0 +1,57 @@
+"""Ingestion bodies (API.md "Ingestion"), decoded by msgspec straight into these structs.
+
+Field checks that concern one event (names, timestamps, properties) are made per event so
+one bad event is rejected by its index instead of failing the batch; only a body that is
+not this shape at all is a 400.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+
+MAX_EVENTS = 10_000
+
+
+class EventIn(msgspec.Struct, forbid_unknown_fields=False):
+    event: str
+    distinct_id: str
+    timestamp: str | None = None
+    session_id: str | None = None
+    uuid: UUID | None = None
+    # Kept as the raw JSON text: stored as sent, queried in ClickHouse with JSONExtract*.
+    properties: msgspec.Raw = msgspec.Raw(b"{}")
+
+
+class EventBatch(msgspec.Struct):
+    events: list[EventIn]
+    api_key: str | None = None  # for browser beacons, which cannot set headers
+
+
+class SingleEvent(EventIn):
+    api_key: str | None = None
+
+
+class MetricIn(msgspec.Struct):
+    endpoint: str
+    method: str
+    status_code: int
+    duration_ms: float
+    timestamp: str | None = None
+    uuid: UUID | None = None
+
+
+class MetricBatch(msgspec.Struct):
+    metrics: list[MetricIn]
+    api_key: str | None = None
+
+
+class Rejection(msgspec.Struct):
+    index: int
+    error: str
+
+
+class IngestResult(msgspec.Struct):
+    accepted: int
+    rejected: list[Rejection]

@@ -1,0 +1,36 @@
+"""Server → browser frames of the live stream (API.md "Live stream"), and channel names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+
+
+class EventsFrame(msgspec.Struct, tag_field="type", tag="events"):
+    """Events stored since the previous frame for this application (deltas)."""
+
+    app_id: str
+    t: datetime
+    counts: dict[str, int]
+    total: int
+
+
+class InsightFrame(msgspec.Struct, tag_field="type", tag="insight"):
+    insight: dict[str, Any]
+
+
+Frame = EventsFrame | InsightFrame
+CloseReason = Literal["unauthenticated", "forbidden", "too_slow"]
+
+_encoder = msgspec.json.Encoder()
+
+
+def encode(frame: Frame) -> bytes:
+    return _encoder.encode(frame)
+
+
+def channel_for(app_id: str) -> str:
+    """One Redis channel per application: a process subscribes only to what its clients watch."""
+    return f"nexus:live:{app_id}"
