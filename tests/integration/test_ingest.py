@@ -1,0 +1,190 @@
+"""API.md "Ingestion": per-event rejections, de-duplication, limits, and 503 without loss."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from app.domain.ingest.writer import GroupCommitWriter
+
+
+@pytest.fixture
+async def app_key(client: httpx.AsyncClient, make_org: Any) -> dict[str, str]:
+    owner = await make_org()
+    app = (await client.post("/v1/applications", json={"name": "Shop", "type": "web"}, headers=owner.headers)).json()
+    return {"id": app["id"], "key": app["ingest_key"]}
+
+
+async def _stored(started_app: Litestar, app_id: str, table: str = "events") -> list[dict[str, Any]]:
+    materialized = ", path" if table == "events" else ""  # SELECT * leaves MATERIALIZED columns out
+    rows = await started_app.state.engines.clickhouse.query_arrow(
+        f"SELECT * EXCEPT (app_id, org_id){materialized} FROM {table} WHERE app_id = {{a:UUID}} ORDER BY timestamp",
+        {"a": app_id},
+    )
+    return rows.to_pylist()
+
+
+async def test_batch_stores_good_events_and_rejects_bad_ones_by_index(
+    client: httpx.AsyncClient, app_key: dict[str, str], started_app: Litestar
+) -> None:
+    now = datetime.now(UTC)
+    events = [
+        {"event": "pageview", "distinct_id": "u1", "properties": {"path": "/pricing", "plan": {"tier": "pro"}}},
+        {"event": "", "distinct_id": "u1"},
+        {"event": "signup", "distinct_id": "u2", "timestamp": (now + timedelta(hours=2)).isoformat()},
+        {"event": "signup", "distinct_id": "u2", "timestamp": "2001-01-01T00:00:00Z"},
+        {"event": "signup", "distinct_id": "u2", "timestamp": "yesterday"},
+        {"event": "signup", "distinct_id": "u2", "timestamp": "2026-01-01T00:00:00"},
+        {"event": "signup", "distinct_id": "u2", "properties": [1, 2]},
+        {"event": "purchase", "distinct_id": "u3", "timestamp": (now - timedelta(minutes=5)).isoformat()},
+    ]
+    response = await client.post("/v1/events/batch", json={"events": events}, headers={"X-API-Key": app_key["key"]})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["accepted"] == 2
+    assert [r["index"] for r in body["rejected"]] == [1, 2, 3, 4, 5, 6]
+    assert "future" in body["rejected"][1]["error"]
+    assert "retention" in body["rejected"][2]["error"]
+    assert "offset" in body["rejected"][4]["error"]
+    stored = await _stored(started_app, app_key["id"])
+    assert [row["event"] for row in stored] == ["purchase", "pageview"]
+    assert json.loads(stored[1]["properties"]) == {"path": "/pricing", "plan": {"tier": "pro"}}
+    assert stored[1]["path"] == "/pricing"  # properties stay queryable
+
+
+async def test_a_retried_uuid_is_stored_once(
+    client: httpx.AsyncClient, app_key: dict[str, str], started_app: Litestar
+) -> None:
+    event_id = str(uuid.uuid4())
+    batch = {"events": [{"event": "purchase", "distinct_id": "u1", "uuid": event_id, "properties": {"revenue": 5}}]}
+    for _ in range(3):
+        response = await client.post("/v1/events/batch", json=batch, headers={"X-API-Key": app_key["key"]})
+        assert response.json() == {"accepted": 1, "rejected": []}
+    twice_in_one = {"events": batch["events"] * 2}
+    await client.post("/v1/events/batch", json=twice_in_one, headers={"X-API-Key": app_key["key"]})
+    stored = await _stored(started_app, app_key["id"])
+    assert [str(row["uuid"]) for row in stored] == [event_id]
+
+
+async def test_single_event_and_beacon_bodies(
+    client: httpx.AsyncClient, app_key: dict[str, str], started_app: Litestar
+) -> None:
+    single = await client.post(
+        "/v1/events", json={"event": "signup", "distinct_id": "u9"}, headers={"X-API-Key": app_key["key"]}
+    )
+    assert single.json() == {"accepted": 1, "rejected": []}
+    # sendBeacon cannot set headers and posts text/plain; the key rides in the body.
+    beacon = await client.post(
+        "/v1/events/batch",
+        content=json.dumps({"api_key": app_key["key"], "events": [{"event": "pageview", "distinct_id": "u9"}]}),
+        headers={"content-type": "text/plain;charset=UTF-8"},
+    )
+    assert beacon.json() == {"accepted": 1, "rejected": []}
+    assert sorted(row["event"] for row in await _stored(started_app, app_key["id"])) == ["pageview", "signup"]
+
+
+async def test_performance_metrics(client: httpx.AsyncClient, app_key: dict[str, str], started_app: Litestar) -> None:
+    metrics = [
+        {"endpoint": "/api/cart", "method": "post", "status_code": 201, "duration_ms": 42.5},
+        {"endpoint": "/api/cart", "method": "BREW", "status_code": 200, "duration_ms": 1},
+        {"endpoint": "/api/cart", "method": "GET", "status_code": 200, "duration_ms": -1},
+    ]
+    response = await client.post(
+        "/v1/performance/batch", json={"metrics": metrics}, headers={"X-API-Key": app_key["key"]}
+    )
+    assert response.json()["accepted"] == 1
+    assert [r["index"] for r in response.json()["rejected"]] == [1, 2]
+    stored = await _stored(started_app, app_key["id"], "performance_metrics")
+    assert [(r["endpoint"], r["method"], r["status_code"], r["duration_ms"]) for r in stored] == [
+        ("/api/cart", "POST", 201, 42.5)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status", "code"),
+    [
+        ({}, {"events": []}, 401, "missing_ingest_key"),
+        ({"X-API-Key": "nk_nope_nope"}, {"events": []}, 401, "invalid_ingest_key"),
+        ({"X-API-Key": "KEY"}, {"event": "x"}, 400, "invalid_request"),
+        ({"X-API-Key": "KEY"}, {"events": [{"event": 1, "distinct_id": "u"}]}, 400, "invalid_request"),
+        ({"X-API-Key": "KEY"}, {"events": [{"event": "x", "distinct_id": "u"}] * 10_001}, 413, "too_many_events"),
+    ],
+)
+async def test_bad_requests(
+    client: httpx.AsyncClient, app_key: dict[str, str], headers: dict[str, str], body: Any, status: int, code: str
+) -> None:
+    headers = {k: v.replace("KEY", app_key["key"]) for k, v in headers.items()}
+    response = await client.post("/v1/events/batch", json=body, headers=headers)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+
+
+async def test_not_json_and_too_large(client: httpx.AsyncClient, app_key: dict[str, str]) -> None:
+    headers = {"X-API-Key": app_key["key"], "content-type": "application/json"}
+    broken = await client.post("/v1/events/batch", content=b'{"events": [', headers=headers)
+    assert (broken.status_code, broken.json()["error"]["code"]) == (400, "invalid_json")
+    huge = await client.post("/v1/events/batch", content=b" " * (5 * 1024 * 1024 + 1), headers=headers)
+    assert huge.status_code == 413
+
+
+@pytest.fixture
+async def swap_writer(started_app: Litestar) -> AsyncIterator[Any]:
+    original = started_app.state.event_writer
+    replacements: list[GroupCommitWriter] = []
+
+    async def swap(writer: GroupCommitWriter) -> None:
+        await writer.start()
+        replacements.append(writer)
+        started_app.state.event_writer = writer
+
+    yield swap
+    started_app.state.event_writer = original
+    for writer in replacements:
+        await writer.stop()
+
+
+async def test_store_failure_is_503_and_nothing_is_acknowledged(
+    client: httpx.AsyncClient, app_key: dict[str, str], started_app: Litestar, swap_writer: Any
+) -> None:
+    # A real insert that ClickHouse refuses (the table does not exist) stands for a store outage.
+    await swap_writer(GroupCommitWriter(started_app.state.engines.clickhouse, "events_missing", 10, 0.01, 1000))
+    response = await client.post(
+        "/v1/events/batch", json={"events": [{"event": "x", "distinct_id": "u"}]}, headers={"X-API-Key": app_key["key"]}
+    )
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["error"]["code"] == "store_unavailable"
+    assert await _stored(started_app, app_key["id"]) == []
+
+
+async def test_overload_is_503_with_retry_after(
+    client: httpx.AsyncClient, app_key: dict[str, str], started_app: Litestar, swap_writer: Any
+) -> None:
+    await swap_writer(GroupCommitWriter(started_app.state.engines.clickhouse, "events", 10, 0.01, max_pending_rows=2))
+    events = [{"event": "x", "distinct_id": "u"}] * 3
+    response = await client.post("/v1/events/batch", json={"events": events}, headers={"X-API-Key": app_key["key"]})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["error"]["code"] == "overloaded"
+
+
+async def test_concurrent_requests_share_inserts(
+    client: httpx.AsyncClient, app_key: dict[str, str], started_app: Litestar
+) -> None:
+    import asyncio
+
+    async def send(i: int) -> int:
+        body = {"events": [{"event": "tick", "distinct_id": f"u{i}", "uuid": str(uuid.uuid4())} for _ in range(10)]}
+        response = await client.post("/v1/events/batch", json=body, headers={"X-API-Key": app_key["key"]})
+        return int(response.json()["accepted"])
+
+    accepted = await asyncio.gather(*(send(i) for i in range(50)))
+    assert sum(accepted) == 500
+    assert len(await _stored(started_app, app_key["id"])) == 500
