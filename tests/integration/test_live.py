@@ -25,7 +25,7 @@ async def server_url(started_app: Litestar) -> AsyncIterator[str]:
         port = probe.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(started_app, port=port, lifespan="off", log_config=None))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes only this flag
         await asyncio.sleep(0.02)
     yield f"127.0.0.1:{port}"
     server.should_exit = True
