@@ -136,3 +136,13 @@ async def test_anonymous_visits_store_no_session(client: httpx.AsyncClient, star
         assert (await client.get("/login")).status_code == 200
     assert "nexus_session" not in client.cookies
     assert await started_app.state.engines.redis.client.keys("nexus:session:*") == []
+
+
+async def test_a_session_reads_the_api_but_cannot_change_data_through_it(
+    client: httpx.AsyncClient, make_org: Any, login: Any
+) -> None:
+    browser = await login(await make_org())
+    assert (await browser.get("/v1/applications")).status_code == 200
+    # The API is CSRF-exempt, so cookies alone must not be enough to write through it.
+    forged = await browser.post("/v1/applications", json={"name": "Forged", "type": "web"})
+    assert forged.status_code == 401

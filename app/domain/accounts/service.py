@@ -80,6 +80,14 @@ async def principal_from_session(conn: Conn, connection: ASGIConnection[Any, Any
     return _principal(row, "session") if row else None
 
 
+def _session_allowed(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """The API is CSRF-exempt, so a browser session may only read through it (the UI's
+    charts fetch /v1 data); anything that changes data there needs a bearer credential."""
+    if not connection.scope["path"].startswith("/v1/"):
+        return True
+    return connection.scope.get("method", "GET") in {"GET", "HEAD"}
+
+
 async def resolve_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
     """Bearer header first (API clients), then the browser session."""
     state = connection.app.state
@@ -89,7 +97,9 @@ async def resolve_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> P
     async with pool.connection() as conn:
         if scheme.lower() == "bearer" and credentials:
             return await principal_from_bearer(conn, state.settings.security, credentials.strip())
-        return await principal_from_session(conn, connection)
+        if _session_allowed(connection):
+            return await principal_from_session(conn, connection)
+    return None
 
 
 class LoginThrottled(Exception):
