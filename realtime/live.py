@@ -1,6 +1,7 @@
 """`WS /v1/applications/{id}/live` (API.md "Live stream").
 
-Authenticated by the browser session or `?token=<access token>`; the socket is accepted
+Authenticated by the browser session or `?token=<access token | embed token>` (an embed
+token watches only the application of the panel or dashboard it grants); the socket is accepted
 first so the close codes reach the client: 4401 unauthenticated, 4403 another
 organisation's (or no such) application, 4008 a client too slow to keep up.
 """
@@ -16,9 +17,11 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 
-from app.core.auth import Permission, Principal
+from app.core.auth import Permission
 from app.domain.accounts import service as accounts
 from app.domain.applications import queries as applications
+from app.domain.embeds import service as embeds
+from app.domain.embeds.tokens import EmbedTokenError
 from realtime.hub import LiveHub, Subscription
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -26,31 +29,34 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_SLOW = 4008
 
 
-async def _principal(socket: WebSocket[Any, Any, Any]) -> Principal | None:
+async def _refusal(socket: WebSocket[Any, Any, Any], app_id: str) -> int | None:
+    """The close code refusing this socket, or None when it may watch `app_id`."""
     state = socket.app.state
+    token = socket.query_params.get("token")
     async with state.engines.postgres.pool.connection() as conn:
-        token = socket.query_params.get("token")
         if token:
-            return await accounts.principal_from_access_token(conn, state.settings.security, token)
-        return await accounts.principal_from_session(conn, socket)
-
-
-async def _may_watch(socket: WebSocket[Any, Any, Any], principal: Principal, app_id: str) -> bool:
-    if not principal.can(Permission.READ):
-        return False
-    async with socket.app.state.engines.postgres.pool.connection() as conn:
-        return await applications.get(conn, principal.org_id, app_id) is not None
+            principal = await accounts.principal_from_access_token(conn, state.settings.security, token)
+            if principal is None:  # not an access token: perhaps an embed token
+                try:
+                    grant, _ = await embeds.grant_for(conn, state.secret_box, token)
+                except EmbedTokenError as exc:
+                    return CLOSE_UNAUTHENTICATED if exc.status == 401 else CLOSE_FORBIDDEN
+                return None if grant.app_id == app_id else CLOSE_FORBIDDEN
+        else:
+            principal = await accounts.principal_from_session(conn, socket)
+        if principal is None:
+            return CLOSE_UNAUTHENTICATED
+        if not principal.can(Permission.READ) or await applications.get(conn, principal.org_id, app_id) is None:
+            return CLOSE_FORBIDDEN
+    return None
 
 
 @websocket("/v1/applications/{app_id:uuid}/live", exclude_from_auth=True)
 async def live_stream(socket: WebSocket[Any, Any, Any], app_id: FromPath[UUID]) -> None:
     await socket.accept()
-    principal = await _principal(socket)
-    if principal is None:
-        await socket.close(code=CLOSE_UNAUTHENTICATED, reason="unauthenticated")
-        return
-    if not await _may_watch(socket, principal, str(app_id)):
-        await socket.close(code=CLOSE_FORBIDDEN, reason="forbidden")
+    refusal = await _refusal(socket, str(app_id))
+    if refusal is not None:
+        await socket.close(code=refusal, reason="unauthenticated" if refusal == CLOSE_UNAUTHENTICATED else "forbidden")
         return
     hub: LiveHub = socket.app.state.live_hub
     subscription = await hub.subscribe(str(app_id))
