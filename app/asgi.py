@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -32,8 +33,15 @@ from app.core.security_headers import add_security_headers
 from app.domain.accounts import service as accounts_service
 from app.domain.accounts.controllers import ApiKeyController, AuthController, OrganizationController, UserController
 from app.domain.accounts.pages import AccountPages, SettingsPages
+from app.domain.analytics.controllers import AnalyticsController
 from app.domain.applications.controllers import ApplicationController
+from app.domain.applications.overview import OverviewPages
 from app.domain.applications.pages import ApplicationPages
+from app.domain.dashboards.controllers import DashboardController
+from app.domain.dashboards.pages import DashboardPages
+from app.domain.dashboards.panel_pages import PanelPages
+from app.domain.demo.runner import start_demo, stop_demo
+from app.domain.embeds.controllers import EmbeddingController
 from app.domain.ingest.controllers import IngestController
 from app.domain.ingest.keys import IngestKeys
 from app.domain.ingest.live import publisher
@@ -100,9 +108,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         for name, writer in writers.items():
             await writer.start()
             setattr(app.state, name, writer)
+        # Demo traffic needs the admin's organisation, which start-up creates with the schema.
+        demo = None
+        if settings.server.demo and settings.server.migrate_on_start:
+            demo = start_demo(engines, settings, writers["event_writer"], writers["metric_writer"])
         try:
             yield
         finally:
+            await stop_demo(demo)  # it writes through the writers, so it stops first
             # Pending rows are flushed (and their requests answered) before the engines go.
             for writer in writers.values():
                 await writer.stop()
@@ -124,11 +137,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UserController,
             OrganizationController,
             ApplicationController,
+            AnalyticsController,
+            DashboardController,
             IngestController,
             live_stream,
+            EmbeddingController,
             AccountPages,
             SettingsPages,
             ApplicationPages,
+            OverviewPages,
+            DashboardPages,
+            PanelPages,
             ShellPages,
             create_static_files_router(
                 path="/static", directories=[ROOT / "static"], include_in_schema=False, opt={"exclude_from_auth": True}
@@ -146,6 +165,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(AuthMiddleware, exclude=PUBLIC_PATHS),
             OrgRateLimitMiddleware,
         ],
+        # Customers' pages post events from their own origins (the browser tracker) and may
+        # call the API from scripts: any origin, never with credentials (cookies stay home).
+        cors_config=CORSConfig(
+            allow_origins=["*"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["content-type", "x-api-key", "authorization", "x-request-id"],
+            expose_headers=["retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "x-request-id"],
+            allow_credentials=False,
+            max_age=600,
+        ),
         csrf_config=CSRFConfig(
             secret=settings.security.secret_key,
             cookie_name="nexus_csrf",

@@ -1,4 +1,4 @@
-"""The `nexus` command: run, migrate, user, rotate-key, worker."""
+"""The `nexus` command: run, migrate, demo, user, rotate-key, worker."""
 
 from __future__ import annotations
 
@@ -50,6 +50,12 @@ async def _with_engines(settings: Settings, work: str, **kwargs: str) -> None:
             print("re-encrypted under the newest key:", counts)
         elif work == "worker":
             await _idle_until_signalled()
+        elif work == "demo":
+            from app.domain.demo.runner import run_until_signalled
+
+            await bootstrap.migrate(engines, settings)
+            await bootstrap.ensure_admin(engines, settings)
+            await run_until_signalled(engines, settings)
     finally:
         await engines.stop()
 
@@ -90,6 +96,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     run.add_argument("--host")
     run.add_argument("--port", type=int)
     commands.add_parser("migrate", help="apply pending PostgreSQL and ClickHouse migrations")
+    commands.add_parser(
+        "demo",
+        help="generate the demo applications' traffic (30 days of history, then live) until Ctrl-C",
+        description=(
+            "Create the three demo applications in the admin's organisation, store their last 30 days of "
+            "history (once), then generate live traffic every second until Ctrl-C. With embedded engines "
+            "this cannot run beside `nexus run` (chDB lives inside one process), which is why `nexus run` "
+            "(and `make run`) does the same in the web process unless NEXUS_DEMO=0. With external engines "
+            "it can run as a process of its own: one process at a time generates (a PostgreSQL advisory "
+            "lock), so web processes with NEXUS_DEMO=1 wait rather than double the traffic."
+        ),
+    )
     user = commands.add_parser("user", help="create an organisation and its owner")
     user.add_argument("--email", required=True)
     user.add_argument("--password", required=True)

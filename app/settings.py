@@ -25,6 +25,8 @@ class ServerSettings(msgspec.Struct, frozen=True):
     environment: str = "development"
     log_level: str = "INFO"
     public_url: str = ""
+    # Demo applications with synthetic traffic in the admin's organisation (app/domain/demo).
+    demo: bool = True
     migrate_on_start: bool = True
     trusted_proxies: str = "127.0.0.1"
 
@@ -177,6 +179,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         environment=env.get("NEXUS_ENV", "development"),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         public_url=env.get("NEXUS_PUBLIC_URL", "").rstrip("/"),
+        demo=_bool(env, "NEXUS_DEMO", True),
         migrate_on_start=_bool(env, "NEXUS_MIGRATE_ON_START", True),
         trusted_proxies=env.get("NEXUS_TRUSTED_PROXIES") or "127.0.0.1",
     )

@@ -198,7 +198,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             print(f"--- e2e server output ({log_path}) ---\n{output}")
             pytest.fail(f"e2e server did not start: {problem}\n--- server output ---\n{output}", pytrace=False)
         yield Server(
-            url=url, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD, org_name=ORG_NAME, log_path=log_path
+            url=url,
+            admin_email=ADMIN_EMAIL,
+            admin_password=ADMIN_PASSWORD,
+            org_name=ORG_NAME,
+            log_path=log_path,
+            data_dir=workdir / "data",
+            env=env,
         )
     finally:
         if process is not None:

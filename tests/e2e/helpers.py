@@ -25,6 +25,8 @@ class Server:
     admin_password: str
     org_name: str
     log_path: Path
+    data_dir: Path
+    env: dict[str, str]
 
     def api(self, method: str, path: str, token: str | None = None, body: Any = None) -> tuple[int, Any]:
         """A JSON call to the server without any browser state (no cookies)."""

@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from .helpers import APPLICATIONS_URL, Server, sign_in, snap
 
 LOGIN_REDIRECT = re.compile(r"/login\?next=(%2F|/)applications$")
-APPLICATION_URL = re.compile(r"/applications/[0-9a-f-]{36}$")
+APPLICATION_URL = re.compile(r"/applications/[0-9a-f-]{36}$")  # the overview
+SETUP_URL = re.compile(r"/applications/[0-9a-f-]{36}/setup$")  # ingest key and snippet
 BACKGROUND = "getComputedStyle(document.body).backgroundColor"
 NAV = [
     ("Dashboards", "/dashboards"),
@@ -80,7 +81,7 @@ def test_create_application_then_sign_out(page: Any, server: Server) -> None:
     page.get_by_label("Type").select_option("mobile")
     page.get_by_role("button", name="Create application").click()
 
-    expect(page).to_have_url(APPLICATION_URL)
+    expect(page).to_have_url(SETUP_URL)
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     expect(page.locator("#flashes")).to_contain_text(f"{name} is ready")
     key_field = page.get_by_role("textbox", name="Ingest key")

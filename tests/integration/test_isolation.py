@@ -22,7 +22,25 @@ async def _victim_resources(client: httpx.AsyncClient, make_org: Any, add_member
     ).json()
     key = (await client.post("/v1/api-keys", json={"name": "k", "scopes": ["read"]}, headers=victim.headers)).json()
     colleague = await add_member(victim, "member")
-    return {"victim": victim, "app_id": app["id"], "key_id": key["id"], "user_id": colleague.user_id, "app": app}
+    dashboard = (
+        await client.post("/v1/dashboards", json={"name": "Secret board", "app_id": app["id"]}, headers=victim.headers)
+    ).json()
+    panel = (
+        await client.post(
+            f"/v1/dashboards/{dashboard['id']}/panels",
+            json={"title": "Secret panel", "query": {}},
+            headers=victim.headers,
+        )
+    ).json()
+    return {
+        "victim": victim,
+        "app_id": app["id"],
+        "key_id": key["id"],
+        "user_id": colleague.user_id,
+        "app": app,
+        "dashboard_id": dashboard["id"],
+        "panel_id": panel["id"],
+    }
 
 
 # (method, path template, JSON body) for every /v1 route that takes an id.
@@ -34,17 +52,47 @@ API_ROUTES = [
     ("PATCH", "/v1/users/{user_id}", {"role": "viewer"}),
     ("DELETE", "/v1/users/{user_id}", None),
     ("DELETE", "/v1/api-keys/{key_id}", None),
+    ("GET", "/v1/applications/{app_id}/timeseries", None),
+    ("GET", "/v1/applications/{app_id}/event-names", None),
+    ("GET", "/v1/applications/{app_id}/property-names", None),
+    ("GET", "/v1/dashboards/{dashboard_id}", None),
+    ("PATCH", "/v1/dashboards/{dashboard_id}", {"name": "pwned"}),
+    ("DELETE", "/v1/dashboards/{dashboard_id}", None),
+    ("POST", "/v1/dashboards/{dashboard_id}/panels", {"query": {}}),
+    ("POST", "/v1/dashboards/{dashboard_id}/panels/order", {"panel_ids": []}),
+    ("GET", "/v1/dashboards/{dashboard_id}/panels/{panel_id}", None),
+    ("PATCH", "/v1/dashboards/{dashboard_id}/panels/{panel_id}", {"title": "pwned"}),
+    ("DELETE", "/v1/dashboards/{dashboard_id}/panels/{panel_id}", None),
+    ("POST", "/v1/dashboards/{dashboard_id}/panels/{panel_id}/duplicate", None),
+    ("GET", "/v1/dashboards/{dashboard_id}/panels/{panel_id}/data", None),
+    ("GET", "/v1/dashboards/{dashboard_id}/panels/{panel_id}/data.csv", None),
 ]
 # (method, path template) for every page route that takes an id; forms post empty bodies.
 PAGE_ROUTES = [
     ("GET", "/applications/{app_id}"),
+    ("GET", "/applications/{app_id}/setup"),
+    ("GET", "/applications/{app_id}/kpis"),
+    ("GET", "/applications/{app_id}/chart"),
     ("GET", "/applications/{app_id}/edit"),
-    ("POST", "/applications/{app_id}"),
+    ("POST", "/applications/{app_id}/edit"),
     ("POST", "/applications/{app_id}/rotate-key"),
     ("POST", "/applications/{app_id}/delete"),
     ("POST", "/settings/users/{user_id}/role"),
     ("POST", "/settings/users/{user_id}/remove"),
     ("POST", "/settings/api-keys/{key_id}/revoke"),
+    ("GET", "/dashboards/{dashboard_id}"),
+    ("GET", "/dashboards/{dashboard_id}/edit"),
+    ("POST", "/dashboards/{dashboard_id}"),
+    ("POST", "/dashboards/{dashboard_id}/delete"),
+    ("GET", "/dashboards/{dashboard_id}/panels/new"),
+    ("POST", "/dashboards/{dashboard_id}/panels"),
+    ("POST", "/dashboards/{dashboard_id}/panels/preview"),
+    ("GET", "/dashboards/{dashboard_id}/panels/{panel_id}"),
+    ("GET", "/dashboards/{dashboard_id}/panels/{panel_id}/edit"),
+    ("POST", "/dashboards/{dashboard_id}/panels/{panel_id}"),
+    ("POST", "/dashboards/{dashboard_id}/panels/{panel_id}/duplicate"),
+    ("POST", "/dashboards/{dashboard_id}/panels/{panel_id}/move"),
+    ("POST", "/dashboards/{dashboard_id}/panels/{panel_id}/delete"),
 ]
 
 
@@ -98,6 +146,9 @@ async def _assert_untouched(client: httpx.AsyncClient, data: dict[str, Any]) -> 
     assert colleague["role"] == "member"
     keys = (await client.get("/v1/api-keys", headers=victim.headers)).json()["items"]
     assert keys[0]["revoked_at"] is None
+    dashboard = (await client.get(f"/v1/dashboards/{data['dashboard_id']}", headers=victim.headers)).json()
+    assert dashboard["name"] == "Secret board"
+    assert [(p["id"], p["title"]) for p in dashboard["panels"]] == [(data["panel_id"], "Secret panel")]
 
 
 async def test_lists_show_only_your_organisation(client: httpx.AsyncClient, make_org: Any, add_member: Any) -> None:

@@ -75,14 +75,15 @@ async def test_create_edit_rotate_delete_an_application(client: httpx.AsyncClien
         "/applications", data={"_csrf_token": csrf, "name": "Web shop", "type": "web", "base_url": "https://shop.test"}
     )
     assert created.status_code == 303
-    detail_path = created.headers["location"]
-    detail = await browser.get(detail_path)
+    assert created.headers["location"].endswith("/setup")
+    detail = await browser.get(created.headers["location"])
+    detail_path = created.headers["location"].removesuffix("/setup")
     assert "Web shop" in detail.text
     assert "is ready" in detail.text  # the flash message
     app = (await client.get("/v1/applications", headers=owner.headers)).json()["items"][0]
     assert app["ingest_key"] in detail.text
 
-    edited = await browser.post(detail_path, data={"_csrf_token": csrf, "name": "Web store", "type": "saas"})
+    edited = await browser.post(f"{detail_path}/edit", data={"_csrf_token": csrf, "name": "Web store", "type": "saas"})
     assert edited.status_code == 303
     after_edit = (await client.get(f"/v1/applications/{app['id']}", headers=owner.headers)).json()
     assert (after_edit["name"], after_edit["type"], after_edit["base_url"]) == ("Web store", "saas", None)

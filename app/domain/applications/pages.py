@@ -71,18 +71,20 @@ class ApplicationPages(Controller):
         except ApiError as exc:
             return self._form(request, None, raw, {"name": exc.message}, exc.status_code)
         flash(request, "success", f"{form.name} is ready. Send its first events with the snippet below.")
-        return redirect(f"/applications/{row['id']}")
+        return redirect(f"/applications/{row['id']}/setup")
 
     async def _load(self, db: Db, principal: Principal, state: State, app_id: UUID) -> Application:
         return service.to_application(await service.get(db, principal, str(app_id)), state.secret_box)
 
-    @get("/{app_id:uuid}")
-    async def detail(
+    @get("/{app_id:uuid}/setup")
+    async def setup(
         self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
     ) -> Template:
         app = await self._load(db, principal, state, app_id)
         host = str(request.base_url).rstrip("/")
-        return render(request, "pages/applications/detail.html", nav="applications", application=app, host=host)
+        return render(
+            request, "pages/applications/setup.html", nav="applications", application=app, host=host, tab="setup"
+        )
 
     @get("/{app_id:uuid}/edit", guards=[requires(Permission.WRITE)])
     async def edit(
@@ -91,7 +93,7 @@ class ApplicationPages(Controller):
         app = await self._load(db, principal, state, app_id)
         return self._form(request, app, msgspec.structs.asdict(app), {})
 
-    @post("/{app_id:uuid}", guards=[requires(Permission.WRITE)])
+    @post("/{app_id:uuid}/edit", guards=[requires(Permission.WRITE)])
     async def update(
         self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
     ) -> Template | Redirect:
@@ -108,15 +110,17 @@ class ApplicationPages(Controller):
         except ApiError as exc:
             return self._form(request, app, raw, {"name": exc.message}, exc.status_code)
         flash(request, "success", "Application saved.")
-        return redirect(f"/applications/{app_id}")
+        return redirect(f"/applications/{app_id}/setup")
 
     @post("/{app_id:uuid}/rotate-key", guards=[requires(Permission.WRITE)])
     async def rotate_key(
         self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
     ) -> Redirect:
         await service.rotate_ingest_key(db, state.secret_box, principal, str(app_id), request)
-        flash(request, "success", "New ingest key issued. The old key no longer works: update your snippet.")
-        return redirect(f"/applications/{app_id}")
+        flash(
+            request, "success", "New ingest key issued. The old key stops working within seconds: update your snippet."
+        )
+        return redirect(f"/applications/{app_id}/setup")
 
     @post("/{app_id:uuid}/delete", guards=[requires(Permission.WRITE)])
     async def delete(

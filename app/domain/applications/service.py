@@ -19,7 +19,7 @@ from app.domain.applications import queries
 from app.domain.applications.schemas import Application
 
 Conn = AsyncConnection[Any]
-Request = ASGIConnection[Any, Any, Any, Any]
+Request = ASGIConnection[Any, Any, Any, Any] | None  # None: the platform itself acts (demo, CLI)
 INGEST_KEY_KIND = "nk"
 
 

@@ -13,11 +13,6 @@ from app.core.pages import redirect, render
 # Sections whose capabilities land in later issues: each shows an empty state that says
 # what it will hold and what to do first.
 SECTIONS = {
-    "dashboards": (
-        "Dashboards",
-        "Live dashboards of your applications will appear here.",
-        "Create an application and send it events first.",
-    ),
     "insights": (
         "Insights",
         "Anomalies, slow endpoints, error bursts and churn risk will arrive here to triage.",

@@ -1,0 +1,255 @@
+"""ClickHouse SQL for every chart: one builder, bound parameters only.
+
+Values always travel as bound parameters (`{name:Type}`, ClickHouse's server-side
+binding, the same on chDB and a server); property names too, as String arguments of
+JSONExtract*. Identifiers (tables, bucket and aggregate functions) come only from the
+allow-lists below, keyed by the query's Literal fields. The statements are kept readable
+and are snapshot-tested (tests/unit/snapshots/analytics/).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from app.domain.analytics.schemas import INTEGRAL_AGGREGATIONS, NUMERIC_AGGREGATIONS, TrendQuery
+
+Params = dict[str, Any]
+
+BUCKET_FUNCTIONS = {"minute": "toStartOfMinute", "hour": "toStartOfHour", "day": "toStartOfDay"}
+# Over raw events. `{value}` is the numeric property's expression.
+RAW_AGGREGATES = {
+    "count": "count()",
+    "unique_users": "uniq(distinct_id)",
+    "sum": "sum({value})",
+    "avg": "avg({value})",
+    "p50": "quantile(0.5)({value})",
+    "p95": "quantile(0.95)({value})",
+}
+# Over the hourly rollup: what it can answer, merged across the rows of each bucket.
+ROLLUP_AGGREGATES = {"count": "sum(events)", "unique_users": "uniqMerge(users)"}
+# Properties the rollup keeps as a column of its own (`events.revenue` is materialised too).
+ROLLUP_SUMS = {"revenue": "sum(revenue)"}
+# Below this span the raw events are read anyway: time-first sorting makes a short range
+# cheap, and there is little left to save.
+ROLLUP_MIN_SPAN = timedelta(hours=24)
+
+EVENTS = "events"
+ROLLUP = "events_hourly"
+
+
+class CompiledQuery(msgspec.Struct, frozen=True):
+    sql: str
+    params: Params
+    # The table read: events or events_hourly.
+    source: str
+    # Whether the statement returns a `series` column (several series) or one series.
+    has_series: bool
+
+
+def _time(moment: datetime) -> str:
+    """ClickHouse's DateTime text (UTC): a string parameter reads the same on both backends."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def can_use_rollup(query: TrendQuery) -> bool:
+    """The hourly rollup answers counts and distinct users (and revenue sums) per event,
+    at hour or day buckets, without property filters or breakdowns."""
+    if query.interval == "minute" or query.filters or query.breakdown:
+        return False
+    if query.aggregation == "sum":
+        return query.property in ROLLUP_SUMS
+    return query.aggregation in ROLLUP_AGGREGATES
+
+
+def choose_source(query: TrendQuery) -> str:
+    if can_use_rollup(query) and query.date_to - query.date_from >= ROLLUP_MIN_SPAN:
+        return ROLLUP
+    return EVENTS
+
+
+class _Builder:
+    """Collects conditions and their parameters for one statement."""
+
+    def __init__(self, query: TrendQuery, time_column: str) -> None:
+        self.query = query
+        self.params: Params = {
+            "app_id": query.app_id,
+            "org_id": query.org_id,
+            "date_from": _time(query.date_from),
+            "date_to": _time(query.date_to),
+        }
+        self.where = [
+            "app_id = {app_id:UUID}",
+            "org_id = {org_id:UUID}",
+            f"{time_column} >= {{date_from:DateTime('UTC')}}",
+            f"{time_column} < {{date_to:DateTime('UTC')}}",
+        ]
+
+    def bind(self, name: str, value: Any) -> str:
+        self.params[name] = value
+        return name
+
+    def add_events(self) -> None:
+        if self.query.all_events():
+            return
+        names = [self.bind(f"event_{i}", event) for i, event in enumerate(self.query.events)]
+        self.where.append("event IN (" + ", ".join(f"{{{name}:String}}" for name in names) + ")")
+
+    def add_filters(self) -> None:
+        for i, item in enumerate(self.query.filters):
+            prop = "{" + self.bind(f"filter_{i}_property", item.property) + ":String}"
+            text = f"JSONExtractString(properties, {prop})"
+            if item.operator == "is_set":
+                self.where.append(f"JSONHas(properties, {prop})")
+            elif item.operator in ("gt", "lt"):
+                value = "{" + self.bind(f"filter_{i}_value", item.number_value()) + ":Float64}"
+                sign = ">" if item.operator == "gt" else "<"
+                self.where.append(f"JSONHas(properties, {prop})")
+                self.where.append(f"JSONExtractFloat(properties, {prop}) {sign} {value}")
+            else:
+                value = "{" + self.bind(f"filter_{i}_value", item.text_value()) + ":String}"
+                if item.operator == "eq":
+                    self.where.append(f"{text} = {value}")
+                elif item.operator == "neq":
+                    self.where.append(f"{text} != {value}")
+                else:
+                    self.where.append(f"positionCaseInsensitiveUTF8({text}, {value}) > 0")
+
+    def numeric_value(self) -> str:
+        """The aggregated property as a number; events without it are left out."""
+        assert self.query.property is not None
+        prop = "{" + self.bind("property", self.query.property) + ":String}"
+        self.where.append(f"JSONHas(properties, {prop})")
+        return f"JSONExtractFloat(properties, {prop})"
+
+    def where_sql(self) -> str:
+        return "WHERE " + "\n  AND ".join(self.where)
+
+
+def build(query: TrendQuery, source: str | None = None) -> CompiledQuery:
+    """The statement answering `query`. Columns: `t` (bucket start; series mode only),
+    `series` (when there are several series), `value`. `source` forces a table (tests
+    compare the two); by default the rollup is used where it gives the same answer."""
+    source = source or choose_source(query)
+    if source == ROLLUP:
+        if not can_use_rollup(query):
+            raise ValueError("the hourly rollup cannot answer this query")
+        return _rollup(query)
+    return _raw(query)
+
+
+def _raw(query: TrendQuery) -> CompiledQuery:
+    b = _Builder(query, "timestamp")
+    b.add_events()
+    b.add_filters()
+    aggregate = RAW_AGGREGATES[query.aggregation]
+    if query.aggregation in NUMERIC_AGGREGATIONS:
+        aggregate = aggregate.format(value=b.numeric_value())
+    bucket = f"{BUCKET_FUNCTIONS[query.interval]}(timestamp)"
+    series_mode = query.mode == "series"
+
+    if query.breakdown:
+        breakdown = "JSONExtractString(properties, {" + b.bind("breakdown", query.breakdown) + ":String})"
+        b.bind("breakdown_limit", query.breakdown_limit)
+        where = b.where_sql()
+        # Top values by number of events over the whole range, then only those values.
+        top = (
+            "WITH top_values AS (\n"
+            f"    SELECT {breakdown} AS series\n"
+            f"    FROM events\n"
+            f"{textwrap.indent(where, '    ')}\n"
+            "    GROUP BY series\n"
+            "    ORDER BY count() DESC, series\n"
+            "    LIMIT {breakdown_limit:UInt16}\n"
+            ")\n"
+        )
+        columns = [f"{bucket} AS t"] if series_mode else []
+        columns += [f"{breakdown} AS series", f"{aggregate} AS value"]
+        group = "t, series" if series_mode else "series"
+        sql = (
+            top
+            + "SELECT\n    "
+            + ",\n    ".join(columns)
+            + "\nFROM events\n"
+            + where
+            + "\n  AND series IN (SELECT series FROM top_values)"
+            + f"\nGROUP BY {group}\nORDER BY {group}"
+        )
+        return CompiledQuery(sql=sql, params=b.params, source=EVENTS, has_series=True)
+
+    per_event = len(query.events) > 1
+    return _grouped(query, b, "events", bucket, "event", aggregate, per_event, EVENTS)
+
+
+def _rollup(query: TrendQuery) -> CompiledQuery:
+    b = _Builder(query, "hour")
+    b.add_events()
+    if query.aggregation == "sum":
+        assert query.property is not None
+        aggregate = ROLLUP_SUMS[query.property]
+    else:
+        aggregate = ROLLUP_AGGREGATES[query.aggregation]
+    bucket = f"{BUCKET_FUNCTIONS[query.interval]}(hour)"
+    per_event = len(query.events) > 1
+    return _grouped(query, b, ROLLUP, bucket, "event", aggregate, per_event, ROLLUP)
+
+
+def _grouped(
+    query: TrendQuery, b: _Builder, table: str, bucket: str, event: str, aggregate: str, per_event: bool, source: str
+) -> CompiledQuery:
+    """One series (all the chosen events together) or one per event."""
+    series_mode = query.mode == "series"
+    columns, group = [], []
+    if series_mode:
+        columns.append(f"{bucket} AS t")
+        group.append("t")
+    if per_event:
+        columns.append(f"{event} AS series")
+        group.append("series")
+    columns.append(f"{aggregate} AS value")
+    sql = "SELECT\n    " + ",\n    ".join(columns) + f"\nFROM {table}\n" + b.where_sql()
+    if group:
+        sql += f"\nGROUP BY {', '.join(group)}\nORDER BY {', '.join(group)}"
+    return CompiledQuery(sql=sql, params=b.params, source=source, has_series=per_event)
+
+
+def is_integral(query: TrendQuery) -> bool:
+    return query.aggregation in INTEGRAL_AGGREGATIONS
+
+
+# ---------------------------------------------------------------------------------------
+# Names seen, for autocomplete in the panel builder.
+
+
+def event_names(app_id: str, org_id: str, since: datetime, limit: int) -> tuple[str, Params]:
+    """Event names of one application since `since`, most frequent first (from the rollup)."""
+    sql = """SELECT event AS name, sum(events) AS events
+FROM events_hourly
+WHERE app_id = {app_id:UUID}
+  AND org_id = {org_id:UUID}
+  AND hour >= {since:DateTime('UTC')}
+GROUP BY name
+ORDER BY events DESC, name
+LIMIT {limit:UInt32}"""
+    return sql, {"app_id": app_id, "org_id": org_id, "since": _time(since), "limit": limit}
+
+
+def property_names(app_id: str, org_id: str, since: datetime, limit: int, sample: int = 10_000) -> tuple[str, Params]:
+    """Top-level property keys seen in a sample of recent events, most frequent first."""
+    sql = """SELECT arrayJoin(JSONExtractKeys(properties)) AS name, count() AS events
+FROM (
+    SELECT properties
+    FROM events
+    WHERE app_id = {app_id:UUID}
+      AND org_id = {org_id:UUID}
+      AND timestamp >= {since:DateTime('UTC')}
+    LIMIT {sample:UInt32}
+)
+GROUP BY name
+ORDER BY events DESC, name
+LIMIT {limit:UInt32}"""
+    return sql, {"app_id": app_id, "org_id": org_id, "since": _time(since), "limit": limit, "sample": sample}

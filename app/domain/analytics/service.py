@@ -1,0 +1,102 @@
+"""The query runner: TrendQuery in, TrendResult out (build → run → shape).
+
+Parse and check happen before (schemas, timerange); this module is the only one that
+sends analytics SQL to the store. Results are cached for a few seconds by the query's
+key, so a dashboard opened by many people at once costs one query per panel.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+
+from app.domain.analytics import queries, shaping
+from app.domain.analytics.schemas import Point, SeenName, Series, Total, TrendQuery
+from app.engines.clickhouse import AnalyticsStore, query_frame
+
+CACHE_TTL_S = 5.0
+CACHE_MAX_ENTRIES = 512
+NAMES_LOOKBACK = timedelta(days=30)
+PROPERTY_LOOKBACK = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class TrendResult:
+    query: TrendQuery
+    # The table that answered: events or events_hourly.
+    source: str
+    # shaping.shape()'s frame: t, series, value (series mode) or series, value (total mode).
+    frame: pl.DataFrame
+
+    def series(self) -> list[Series]:
+        if self.query.mode == "total":
+            return []
+        return [
+            Series(label=label, points=[Point(t=t, value=v) for t, v in zip(group["t"], group["value"], strict=True)])
+            for (label,), group in self.frame.group_by("series", maintain_order=True)
+        ]
+
+    def totals(self) -> list[Total]:
+        frame = self.frame if self.query.mode == "total" else shaping.totals(self.frame)
+        return [Total(label=row["series"], value=row["value"]) for row in frame.iter_rows(named=True)]
+
+
+class _Cache:
+    """A small time-bounded cache of shaped frames (they are immutable)."""
+
+    def __init__(self, ttl_s: float, max_entries: int) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, TrendResult]] = {}
+
+    def get(self, key: str) -> TrendResult | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            self._entries.pop(key, None)
+            return None
+        return entry[1]
+
+    def put(self, key: str, result: TrendResult) -> None:
+        if len(self._entries) >= self.max_entries:
+            now = time.monotonic()
+            self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+            while len(self._entries) >= self.max_entries:
+                self._entries.pop(next(iter(self._entries)))
+        self._entries[key] = (time.monotonic() + self.ttl_s, result)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+cache = _Cache(CACHE_TTL_S, CACHE_MAX_ENTRIES)
+
+
+async def run(store: AnalyticsStore, query: TrendQuery, source: str | None = None) -> TrendResult:
+    """Answer `query`. `source` forces events or events_hourly (tests compare the two)."""
+    key = f"{query.cache_key()}:{source or ''}"
+    if (hit := cache.get(key)) is not None:
+        return hit
+    compiled = queries.build(query, source)
+    raw = await query_frame(store, compiled.sql, compiled.params)
+    result = TrendResult(query=query, source=compiled.source, frame=shaping.shape(raw, query))
+    cache.put(key, result)
+    return result
+
+
+async def event_names(store: AnalyticsStore, app_id: str, org_id: str, limit: int = 500) -> list[SeenName]:
+    since = datetime.now(UTC) - NAMES_LOOKBACK
+    sql, params = queries.event_names(app_id, org_id, since, limit)
+    return _names(await query_frame(store, sql, params))
+
+
+async def property_names(store: AnalyticsStore, app_id: str, org_id: str, limit: int = 200) -> list[SeenName]:
+    since = datetime.now(UTC) - PROPERTY_LOOKBACK
+    sql, params = queries.property_names(app_id, org_id, since, limit)
+    return _names(await query_frame(store, sql, params))
+
+
+def _names(frame: pl.DataFrame) -> list[SeenName]:
+    return [SeenName(name=str(name), events=int(count)) for name, count in frame.iter_rows()]

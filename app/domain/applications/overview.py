@@ -1,0 +1,144 @@
+"""The application overview: KPI tiles, a live chart that moves every second, and the same
+chart over a chosen range (optionally beside the previous period)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import polars as pl
+from litestar import Controller, Request, get
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Template
+
+from app.core.auth import Permission, requires
+from app.core.deps import CurrentPrincipal, Db
+from app.core.errors import ApiError
+from app.core.pages import render
+from app.domain.analytics import kpis, timerange
+from app.domain.analytics import service as analytics
+from app.domain.analytics.schemas import Interval, TrendQuery
+from app.domain.applications import service
+from components import charts
+
+OverviewRange = Literal["live", "15m", "1h", "24h", "7d", "30d", "custom"]
+RANGE_CHOICES = [("live", "Live")] + [(name, label) for name, label in timerange.RANGE_LABELS.items() if name != "90d"]
+RANGE_CHOICES.append(("custom", "Custom"))
+# The interval each range reads best at; the picker can override it.
+DEFAULT_INTERVAL: dict[str, Interval] = {
+    "15m": "minute",
+    "1h": "minute",
+    "24h": "hour",
+    "7d": "hour",
+    "30d": "day",
+    "custom": "hour",
+}
+
+
+def live_figure(per_second: pl.DataFrame) -> dict[str, Any]:
+    frame = per_second.rename({"events": "value"}).with_columns(pl.lit("Events per second").alias("series"))
+    figure = charts.series_figure(frame.select("t", "series", "value"), "area", "minute", integral=True)
+    figure["layout"]["xaxis"]["tickformat"] = "%H:%M:%S"
+    return figure
+
+
+def compared(current: pl.DataFrame, previous: pl.DataFrame, shift: Any) -> pl.DataFrame:
+    """Both periods on one time axis: the previous one moved forward by the range's length."""
+    return pl.concat(
+        [
+            current.with_columns(pl.lit("This period").alias("series")),
+            previous.with_columns((pl.col("t") + shift).alias("t"), pl.lit("Previous period").alias("series")),
+        ]
+    )
+
+
+class OverviewPages(Controller):
+    path = "/applications"
+    include_in_schema = False
+    guards = [requires(Permission.READ)]
+
+    @get("/{app_id:uuid}")
+    async def overview(
+        self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
+    ) -> Template:
+        app = service.to_application(await service.get(db, principal, str(app_id)), state.secret_box)
+        store = state.engines.clickhouse
+        return render(
+            request,
+            "pages/applications/overview.html",
+            nav="applications",
+            application=app,
+            tiles=await kpis.kpis(store, str(app_id)),
+            figure=live_figure(await kpis.per_second(store, str(app_id))),
+            ranges=RANGE_CHOICES,
+            selected="live",
+            live=True,
+            app_id=str(app_id),
+        )
+
+    @get("/{app_id:uuid}/kpis")
+    async def tiles(
+        self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
+    ) -> Template:
+        await service.get(db, principal, str(app_id))
+        tiles = await kpis.kpis(state.engines.clickhouse, str(app_id))
+        return render(request, "pages/applications/_kpis.html", tiles=tiles, app_id=str(app_id))
+
+    @get("/{app_id:uuid}/chart")
+    async def chart(
+        self,
+        request: Request[Any, Any, Any],
+        app_id: FromPath[UUID],
+        db: Db,
+        principal: CurrentPrincipal,
+        state: State,
+        range: FromQuery[OverviewRange] = "live",
+        interval: FromQuery[str | None] = None,
+        compare: FromQuery[bool] = False,
+        date_from: Annotated[str | None, QueryParameter(name="from", max_length=64)] = None,
+        date_to: Annotated[str | None, QueryParameter(name="to", max_length=64)] = None,
+    ) -> Template:
+        await service.get(db, principal, str(app_id))
+        store = state.engines.clickhouse
+        if range == "live":
+            figure = live_figure(await kpis.per_second(store, str(app_id)))
+            return render(request, "pages/applications/_chart.html", figure=figure, live=True, application_id=app_id)
+        step = _interval(interval) or DEFAULT_INTERVAL[range]
+        try:
+            if range == "custom":
+                start, end = timerange.aligned(_local_time(date_from, "from"), _local_time(date_to, "to"), step)
+            else:
+                start, end = timerange.relative(range, step, datetime.now(UTC))
+        except timerange.RangeError as exc:
+            raise ApiError(400, "invalid_range", str(exc)) from exc
+        query = TrendQuery(app_id=str(app_id), org_id=principal.org_id, date_from=start, date_to=end, interval=step)
+        frame = (await analytics.run(store, query)).frame.with_columns(pl.lit("Events").alias("series"))
+        if compare:
+            span = end - start
+            earlier = TrendQuery(
+                app_id=str(app_id), org_id=principal.org_id, date_from=start - span, date_to=start, interval=step
+            )
+            frame = compared(frame, (await analytics.run(store, earlier)).frame, span)
+        figure = charts.series_figure(frame.select("t", "series", "value"), "line", step, integral=True)
+        return render(request, "pages/applications/_chart.html", figure=figure, live=False, application_id=app_id)
+
+
+def _interval(value: str | None) -> Interval | None:
+    """The picker's interval; its "Auto" choice sends an empty value."""
+    if not value:
+        return None
+    if value not in timerange.STEP:
+        raise ApiError(400, "invalid_parameter", "interval must be minute, hour or day.")
+    return value  # type: ignore[return-value]  # checked against the intervals just above
+
+
+def _local_time(value: str | None, name: str) -> datetime:
+    """A datetime-local field (no offset: taken as UTC, which the picker says)."""
+    if not value:
+        raise ApiError(400, "invalid_range", f"Give a `{name}` time for a custom range.")
+    try:
+        return timerange.as_utc(datetime.fromisoformat(value))
+    except ValueError as exc:
+        raise ApiError(400, "invalid_range", f"`{name}` is not a date and time.") from exc

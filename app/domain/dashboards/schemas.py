@@ -1,0 +1,113 @@
+"""Dashboards API shapes (API.md "Dashboards"; the panel body is ours)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from app.domain.analytics.schemas import QuerySpec, Series, Total
+
+ChartType = Literal["line", "area", "bar", "number", "table"]
+CHART_TYPES: tuple[str, ...] = ("line", "area", "bar", "number", "table")
+# Big numbers and tables show one value per series over the whole range; charts show buckets.
+TOTAL_CHARTS = frozenset({"number", "table"})
+
+DashboardName = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+Description = Annotated[str, msgspec.Meta(max_length=2000)]
+PanelTitle = Annotated[str, msgspec.Meta(max_length=120)]
+Width = Annotated[int, msgspec.Meta(ge=1, le=12)]
+Height = Annotated[int, msgspec.Meta(ge=1, le=48)]
+Position = Annotated[int, msgspec.Meta(ge=0, le=10_000)]
+MAX_PANELS = 100
+
+
+class Panel(msgspec.Struct):
+    id: str
+    dashboard_id: str
+    title: str
+    chart_type: str
+    query: QuerySpec
+    width: int
+    height: int
+    position: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Dashboard(msgspec.Struct):
+    id: str
+    name: str
+    description: str | None
+    app_id: str | None
+    panels: list[Panel]
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DashboardSummary(msgspec.Struct):
+    id: str
+    name: str
+    description: str | None
+    app_id: str | None
+    panel_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class DashboardCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: DashboardName
+    app_id: UUID | None = None
+    description: Description | None = None
+
+
+class DashboardUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    name: DashboardName | UnsetType = UNSET
+    app_id: UUID | UnsetType | None = UNSET
+    description: Description | UnsetType | None = UNSET
+
+
+class PanelCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A panel: what to chart (`query`, an analytics query; `app_id` inside it only on a
+    dashboard without an application) and how (`chart_type`, a 12-column grid `width`,
+    `height` in rows). Without `position` the panel goes last."""
+
+    query: QuerySpec
+    title: PanelTitle = ""
+    chart_type: ChartType = "line"
+    width: Width = 6
+    height: Height = 4
+    position: Position | None = None
+
+
+class PanelUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    query: QuerySpec | UnsetType = UNSET
+    title: PanelTitle | UnsetType = UNSET
+    chart_type: ChartType | UnsetType = UNSET
+    width: Width | UnsetType = UNSET
+    height: Height | UnsetType = UNSET
+
+
+class PanelOrder(msgspec.Struct, forbid_unknown_fields=True):
+    """Every panel of the dashboard, in the new order."""
+
+    panel_ids: Annotated[list[UUID], msgspec.Meta(max_length=MAX_PANELS)]
+
+
+class PanelData(msgspec.Struct):
+    """A panel's numbers and the exact range they cover (replayable through the
+    timeseries API). `series` for line/area/bar, `totals` for number/table."""
+
+    panel_id: str
+    chart_type: str
+    app_id: str
+    interval: str
+    aggregation: str
+    date_from: datetime = msgspec.field(name="from")
+    date_to: datetime = msgspec.field(name="to")
+    series: list[Series] = msgspec.field(default_factory=list)
+    totals: list[Total] = msgspec.field(default_factory=list)

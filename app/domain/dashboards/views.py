@@ -1,0 +1,74 @@
+"""What the dashboards pages share: who may write, the applications to choose from, and
+the view model of a panel's body (its figure and text alternative)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from app.core.auth import Permission, Principal
+from app.core.deps import Db
+from app.core.errors import ApiError
+from app.domain.analytics.queries import is_integral
+from app.domain.analytics.service import TrendResult
+from app.domain.applications import queries as applications
+from app.domain.dashboards import export
+from components import charts
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def can_write(principal: Principal) -> bool:
+    return principal.can(Permission.WRITE)
+
+
+async def organisation_apps(db: Db, principal: Principal) -> list[dict[str, Any]]:
+    rows = await applications.list_page(db, principal.org_id, 200, None)
+    return [{"id": row["id"], "name": row["name"]} for row in rows[:200]]
+
+
+def panel_body(result: TrendResult, panel_chart: str) -> dict[str, Any]:
+    """Everything the panel body macro draws: the figure, its text alternative, the range."""
+    query = result.query
+    integral = is_integral(query)
+    label_heading = export.label_heading(result)
+    frame = result.frame
+    return {
+        "figure": charts.figure(
+            frame,
+            panel_chart,
+            interval=query.interval,
+            integral=integral,
+            label_heading=label_heading,
+            stack=query.aggregation in ("count", "sum"),
+        ),
+        "summary": charts.summary(frame, panel_chart, integral),
+        "chart_type": panel_chart,
+        "date_from": query.date_from,
+        "date_to": query.date_to,
+        "interval": query.interval,
+        "source": result.source,
+    }
+
+
+def fragment(
+    request: AnyRequest,
+    body: dict[str, Any] | None = None,
+    chart_id: str = "",
+    error: str | None = None,
+    edit_url: str | None = None,
+) -> Template:
+    return Template(
+        template_name="pages/dashboards/panel_body.html",
+        context={"body": body, "chart_id": chart_id, "error": error, "edit_url": edit_url},
+    )
+
+
+def error_field(exc: ApiError) -> dict[str, str]:
+    key = str(exc.details[0].get("key", "")) if exc.details and isinstance(exc.details[0], dict) else ""
+    field = key.removeprefix("query.")
+    if field == "interval":
+        field = "range"
+    return {field if field in ("app_id", "range", "events") else "_form": exc.message}

@@ -1,0 +1,193 @@
+"""Plotly figures from analytics frames: pure functions, JSON-serialisable dicts out.
+
+Input frames are analytics.shaping's: series mode (`t`, `series`, `value`) for line, area
+and bar; total mode (`series`, `value`) for number and table. The figures carry structure
+only (trace types, axes, hover text); colours come from the page's CSS variables, applied
+in the browser by static/js/charts.js so a theme switch restyles without a round trip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+Figure = dict[str, Any]
+
+SERIES_CHARTS = ("line", "area", "bar")
+TOTAL_CHARTS = ("number", "table")
+_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # naive UTC: Plotly has no time zones
+_TICK_FORMAT = {"minute": "%H:%M", "hour": "%H:%M\n%b %d", "day": "%b %d"}
+_HOVER_TIME = {"minute": "%b %d %H:%M UTC", "hour": "%b %d %H:00 UTC", "day": "%a %b %d"}
+# Markers only while they can be told apart.
+_MAX_MARKED_POINTS = 31
+MAX_NUMBERS = 4
+
+
+def format_value(value: float | int, integral: bool) -> str:
+    """Thousands separated; at most two decimals, trailing zeros dropped."""
+    if integral:
+        return f"{round(value):,}"
+    text = f"{value:,.2f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _labels(frame: pl.DataFrame) -> list[str]:
+    return list(dict.fromkeys(frame["series"].to_list())) if frame.height else []
+
+
+def _value_format(integral: bool) -> str:
+    return ",d" if integral else ",.2~f"
+
+
+def _base_layout(show_legend: bool) -> dict[str, Any]:
+    return {
+        "autosize": True,
+        "margin": {"l": 48, "r": 12, "t": 8, "b": 32, "pad": 4},
+        "showlegend": show_legend,
+        # "normal": stacked traces keep the order of the series (Plotly reverses them otherwise).
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "y": 1.02,
+            "yanchor": "bottom",
+            "traceorder": "normal",
+            "font": {"size": 12},
+        },
+        "hovermode": "x unified" if show_legend else "closest",
+        "font": {"size": 12},
+        "separators": ".,",
+    }
+
+
+def series_figure(
+    frame: pl.DataFrame, chart_type: str, interval: str, integral: bool, stack: bool | None = None
+) -> Figure:
+    """Line, area or bar: one trace per series over time. Areas and bars stack when the
+    series add up (`stack`; by default when the values are whole numbers): counts and sums
+    do, averages and percentiles do not."""
+    labels = _labels(frame)
+    stacked = integral if stack is None else stack
+    traces = []
+    for label in labels:
+        rows = frame.filter(pl.col("series") == label).sort("t")
+        x = [t.strftime(_TIME_FORMAT) for t in rows["t"].to_list()]
+        y = rows["value"].to_list()
+        hover = f"%{{y:{_value_format(integral)}}}<extra>{_escape(label)}</extra>"
+        trace: dict[str, Any] = {"name": label, "x": x, "y": y, "hovertemplate": hover}
+        if chart_type == "bar":
+            trace.update(type="bar")
+        else:
+            marked = len(x) <= _MAX_MARKED_POINTS
+            trace.update(type="scatter", mode="lines+markers" if marked else "lines", line={"width": 2})
+            if marked:
+                trace["marker"] = {"size": 5}
+            if chart_type == "area":
+                if stacked and len(labels) > 1:
+                    trace["stackgroup"] = "one"
+                else:
+                    trace["fill"] = "tozeroy"
+        traces.append(trace)
+    layout = _base_layout(len(labels) > 1)
+    layout["xaxis"] = {
+        "type": "date",
+        "showgrid": False,
+        "tickformat": _TICK_FORMAT[interval],
+        "hoverformat": _HOVER_TIME[interval],
+        "automargin": True,
+        "fixedrange": True,
+    }
+    layout["yaxis"] = {
+        "rangemode": "tozero",
+        "tickformat": "~s" if integral else ",.3~s",
+        "automargin": True,
+        "fixedrange": True,
+        "zeroline": False,
+    }
+    if chart_type == "bar":
+        layout["barmode"] = "stack" if stacked else "group"
+        layout["bargap"] = 0.25
+    if not any(v for t in traces for v in t["y"]):
+        layout["yaxis"]["range"] = [0, 1]  # all zeros: a flat line at the bottom, not in the middle
+        layout["yaxis"]["tickvals"] = [0]
+    return {"data": traces, "layout": layout}
+
+
+def number_figure(frame: pl.DataFrame, integral: bool) -> Figure:
+    """Big numbers: one per series (the first MAX_NUMBERS), side by side."""
+    rows = frame.head(MAX_NUMBERS).iter_rows(named=True) if frame.height else iter([{"series": "", "value": 0}])
+    shown = list(rows)
+    width = 1 / len(shown)
+    traces = []
+    for i, row in enumerate(shown):
+        trace: dict[str, Any] = {
+            "type": "indicator",
+            "mode": "number",
+            "value": row["value"],
+            "number": {"valueformat": _value_format(integral), "font": {"size": 44 if len(shown) == 1 else 32}},
+            "domain": {"x": [i * width, (i + 1) * width], "y": [0, 1]},
+        }
+        if len(shown) > 1:
+            trace["title"] = {"text": _escape(row["series"]), "font": {"size": 13}}
+        traces.append(trace)
+    layout = _base_layout(False)
+    layout["margin"] = {"l": 8, "r": 8, "t": 8, "b": 8}
+    return {"data": traces, "layout": layout}
+
+
+def table_figure(frame: pl.DataFrame, label_heading: str, integral: bool) -> Figure:
+    """A two-column table: each series (event or breakdown value) and its total."""
+    labels = frame["series"].to_list() if frame.height else []
+    values = [format_value(v, integral) for v in frame["value"].to_list()] if frame.height else []
+    trace = {
+        "type": "table",
+        "columnwidth": [3, 1],
+        "header": {"values": [_escape(label_heading), "Value"], "align": ["left", "right"], "height": 30},
+        "cells": {"values": [[_escape(label) for label in labels], values], "align": ["left", "right"], "height": 28},
+    }
+    layout = _base_layout(False)
+    layout["margin"] = {"l": 0, "r": 0, "t": 0, "b": 0}
+    return {"data": [trace], "layout": layout}
+
+
+def figure(
+    frame: pl.DataFrame,
+    chart_type: str,
+    *,
+    interval: str,
+    integral: bool,
+    label_heading: str = "Series",
+    stack: bool | None = None,
+) -> Figure:
+    """The Plotly figure for a panel's frame."""
+    if chart_type in SERIES_CHARTS:
+        return series_figure(frame, chart_type, interval, integral, stack)
+    if chart_type == "number":
+        return number_figure(frame, integral)
+    if chart_type == "table":
+        return table_figure(frame, label_heading, integral)
+    raise ValueError(f"unknown chart type {chart_type!r}")
+
+
+def _escape(text: str) -> str:
+    """Plotly renders a subset of HTML in labels; event data must show as typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def summary(frame: pl.DataFrame, chart_type: str, integral: bool) -> str:
+    """A sentence describing the chart for screen readers (the chart's aria-label)."""
+    if frame.height == 0:
+        return "No data."
+    if chart_type in TOTAL_CHARTS:
+        parts = [
+            f"{label}: {format_value(value, integral)}" for label, value in frame.select("series", "value").iter_rows()
+        ]
+        return "; ".join(parts[:10]) + ("." if len(parts) <= 10 else f"; and {len(parts) - 10} more.")
+    sentences = []
+    for label in _labels(frame)[:5]:
+        values = frame.filter(pl.col("series") == label)["value"]
+        sentences.append(
+            f"{label}: {values.len()} points, total {format_value(float(values.sum()), integral)}, "
+            f"highest {format_value(values.max(), integral)}, latest {format_value(values[-1], integral)}."  # type: ignore[arg-type]
+        )
+    return " ".join(sentences)

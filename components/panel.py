@@ -1,0 +1,77 @@
+"""View models for dashboard panels: their titles and a plain description of their query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain.analytics.schemas import ALL_EVENTS, QuerySpec
+from app.domain.analytics.timerange import RANGE_LABELS
+
+AGGREGATION_LABELS = {
+    "count": "Count",
+    "unique_users": "Unique users",
+    "sum": "Sum",
+    "avg": "Average",
+    "p50": "Median (p50)",
+    "p95": "95th percentile",
+}
+INTERVAL_LABELS = {"minute": "per minute", "hour": "per hour", "day": "per day"}
+OPERATOR_LABELS = {
+    "eq": "is",
+    "neq": "is not",
+    "contains": "contains",
+    "gt": "greater than",
+    "lt": "less than",
+    "is_set": "is set",
+}
+CHART_LABELS = {"line": "Line", "area": "Area", "bar": "Bars", "number": "Big number", "table": "Table"}
+
+
+def events_text(spec: QuerySpec) -> str:
+    if spec.events == [ALL_EVENTS]:
+        return "all events"
+    return ", ".join(spec.events)
+
+
+def measure_text(spec: QuerySpec) -> str:
+    """ "Count of signup", "Average of duration_ms in checkout"."""
+    events = events_text(spec)
+    if spec.aggregation == "count":
+        return f"Count of {events}"
+    if spec.aggregation == "unique_users":
+        return f"Unique users of {events}"
+    return f"{AGGREGATION_LABELS[spec.aggregation]} of {spec.property} in {events}"
+
+
+def auto_title(spec: QuerySpec) -> str:
+    return measure_text(spec)
+
+
+def describe(spec: QuerySpec, chart_type: str) -> str:
+    """One line under a panel's title: range, buckets, breakdown and filters."""
+    range_text = "Fixed range" if spec.date_from is not None else RANGE_LABELS[spec.range]
+    parts = [range_text]
+    if chart_type not in ("number", "table"):
+        parts.append(INTERVAL_LABELS[spec.interval])
+    if spec.breakdown:
+        parts.append(f"by {spec.breakdown} (top {spec.breakdown_limit})")
+    for item in spec.filters:
+        value = "" if item.operator == "is_set" else f" {item.text_value()}"
+        parts.append(f"where {item.property} {OPERATOR_LABELS[item.operator]}{value}")
+    return " · ".join(parts)
+
+
+def panel_view(panel: Any, dashboard_id: str) -> dict[str, Any]:
+    """What the panel card shows around its (lazily loaded) chart."""
+    base = f"/dashboards/{dashboard_id}/panels/{panel.id}"
+    return {
+        "id": panel.id,
+        "title": panel.title or auto_title(panel.query),
+        "subtitle": (measure_text(panel.query) + " · " if panel.title else "")
+        + describe(panel.query, panel.chart_type),
+        "chart_type": panel.chart_type,
+        "width": panel.width,
+        "height": panel.height,
+        "url": base,
+        "csv_url": f"/v1/dashboards/{dashboard_id}/panels/{panel.id}/data.csv",
+    }

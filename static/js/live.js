@@ -1,0 +1,87 @@
+/* NEXUS-PRIME live chart: the overview's "Live" chart moves every second.
+ *
+ *   [data-live-app="<id>"]   wraps a chart drawn by charts.js; while it is on the page, a
+ *                            WebSocket to /v1/applications/<id>/live receives delta frames
+ *                            ({"type": "events", "total": n, ...}) and every second the
+ *                            chart gains the last second's count with Plotly.extendTraces
+ *                            (no redraw). Reconnects with back-off; [data-live-status]
+ *                            says whether it is live.
+ */
+(function () {
+  "use strict";
+
+  var WINDOW_POINTS = 300;
+  var active = null;
+
+  function status(text, live) {
+    var el = document.querySelector("[data-live-status]");
+    if (!el) return;
+    el.textContent = text;
+    el.classList.toggle("live--off", !live);
+  }
+
+  function utcLabel(date) {
+    // charts.js figures use naive UTC times ("YYYY-MM-DD HH:MM:SS").
+    return date.toISOString().slice(0, 19).replace("T", " ");
+  }
+
+  function start(wrapper) {
+    var plot = wrapper.querySelector(".chart__plot");
+    var appId = wrapper.getAttribute("data-live-app");
+    var pending = 0;
+    var socket = null;
+    var retry = 1000;
+    var stopped = false;
+
+    function connect() {
+      var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      socket = new WebSocket(scheme + location.host + "/v1/applications/" + appId + "/live");
+      socket.onopen = function () { retry = 1000; status("Live", true); };
+      socket.onmessage = function (message) {
+        try {
+          var frame = JSON.parse(message.data);
+          if (frame.type === "events") pending += frame.total;
+        } catch (ignored) { /* a frame we do not understand is skipped */ }
+      };
+      socket.onclose = function (event) {
+        if (stopped) return;
+        if (event.code === 4401 || event.code === 4403) { status("Not allowed to watch this application", false); return; }
+        status("Reconnecting…", false);
+        setTimeout(function () { if (!stopped) connect(); }, retry);
+        retry = Math.min(retry * 2, 30000);
+      };
+    }
+
+    var ticker = setInterval(function () {
+      if (!document.body.contains(wrapper)) { stop(); return; }
+      if (!plot.data) return; // not drawn yet
+      window.Plotly.extendTraces(plot, { x: [[utcLabel(new Date())]], y: [[pending]] }, [0], WINDOW_POINTS);
+      pending = 0;
+    }, 1000);
+
+    function stop() {
+      stopped = true;
+      clearInterval(ticker);
+      if (socket) socket.close();
+      if (active && active.wrapper === wrapper) active = null;
+      status("Paused: showing a range", false);
+    }
+
+    connect();
+    return { wrapper: wrapper, stop: stop };
+  }
+
+  function scan(root) {
+    var wrapper = (root || document).querySelector("[data-live-app]");
+    if (!wrapper) {
+      if (active && !document.body.contains(active.wrapper)) active.stop();
+      return;
+    }
+    if (active && active.wrapper === wrapper) return;
+    if (active) active.stop();
+    active = start(wrapper);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { scan(document); });
+  document.addEventListener("htmx:load", function () { scan(document); });
+})();

@@ -1,0 +1,229 @@
+"""Dashboards in a real browser: build a panel without code, see it survive a reload with
+the same numbers as the timeseries API, and restyle with the theme."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from playwright.sync_api import expect
+
+from .helpers import Server, sign_in, snap
+
+DASHBOARD_URL = re.compile(r"/dashboards/[0-9a-f-]{36}$")
+DRAWN = "[data-chart][data-drawn='true']"
+
+
+def _ingest(server: Server, key: str, events: list[dict[str, Any]]) -> None:
+    request = urllib.request.Request(  # noqa: S310 - our own test server
+        server.url + "/v1/events/batch",
+        data=json.dumps({"events": events}).encode(),
+        method="POST",
+        headers={"X-API-Key": key, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        body = json.loads(response.read())
+    assert body["accepted"] == len(events), body
+
+
+def _history(now: datetime) -> list[dict[str, Any]]:
+    """A day of sign-ups, page views and purchases, fixed by a seed."""
+    rng = random.Random(7)
+    events = []
+    for hours_ago in range(1, 23):
+        at = now - timedelta(hours=hours_ago, minutes=rng.randint(0, 50))
+        stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        for n in range(rng.randint(0, 4)):
+            events.append({"event": "signup", "distinct_id": f"user-{hours_ago}-{n}", "timestamp": stamp})
+        for n in range(rng.randint(3, 9)):
+            path = rng.choice(["/", "/pricing", "/docs", "/blog"])
+            events.append(
+                {"event": "pageview", "distinct_id": f"v{n}", "timestamp": stamp, "properties": {"path": path}}
+            )
+        if hours_ago % 3 == 0:
+            events.append(
+                {
+                    "event": "purchase",
+                    "distinct_id": f"user-{hours_ago}-0",
+                    "timestamp": stamp,
+                    "properties": {"revenue": rng.choice([19, 49, 99])},
+                }
+            )
+    return events
+
+
+def _clear_dashboards(server: Server, token: str) -> None:
+    status, body = server.api("GET", "/v1/dashboards?limit=200", token=token)
+    assert status == 200, body
+    for item in body["items"]:
+        assert server.api("DELETE", f"/v1/dashboards/{item['id']}", token=token)[0] == 204
+
+
+def _snap_from_top(page: Any, name: str) -> None:
+    """Full-page screenshots of a long form, taken scrolled to the top with nothing focused
+    (sticky and fixed parts would otherwise be drawn where the viewport was)."""
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+    snap(page, name)
+
+
+def _plotted(page: Any, panel_id: str) -> dict[str, Any]:
+    return dict(
+        page.evaluate(
+            """id => {
+              const plot = document.querySelector(`#panel-${id} .chart__plot`);
+              const times = [...document.querySelectorAll(`#panel-${id} time`)].map(t => t.getAttribute('datetime'));
+              return {x: plot.data[0].x, y: plot.data[0].y, from: times[0], to: times[1], font: plot.layout.font.color};
+            }""",
+            panel_id,
+        )
+    )
+
+
+def test_build_a_panel_in_the_ui(page: Any, server: Server) -> None:
+    token = server.admin_token()
+    status, app = server.api("POST", "/v1/applications", token, {"name": "Dashboard shop", "type": "web"})
+    assert status == 201, app
+    _ingest(server, app["ingest_key"], _history(datetime.now(UTC)))
+    _clear_dashboards(server, token)
+
+    sign_in(page, server)
+    page.get_by_role("navigation", name="Primary").get_by_role("link", name="Dashboards", exact=True).click()
+    expect(page.get_by_role("heading", name="No dashboards yet")).to_be_visible()
+    snap(page, "dashboards-empty")
+
+    page.get_by_role("link", name="Create a dashboard").click()
+    expect(page.get_by_label("Name")).to_be_focused()
+    page.get_by_label("Name").fill("Growth")
+    page.get_by_label("Application").select_option(label="Dashboard shop")
+    page.get_by_label("Description").fill("Sign-ups and revenue, hour by hour.")
+    page.get_by_role("button", name="Create dashboard").click()
+    expect(page).to_have_url(DASHBOARD_URL)
+    dashboard_url = page.url
+    dashboard_id = dashboard_url.rsplit("/", 1)[1]
+    expect(page.get_by_role("heading", name="No panels yet")).to_be_visible()
+
+    page.get_by_role("link", name="Add the first panel").click()
+    # Autocomplete offers the names seen.
+    assert "signup" in page.eval_on_selector_all("#event-names option", "os => os.map(o => o.value)")
+    page.get_by_label("Event", exact=True).fill("signup")
+    page.get_by_label("Measure").select_option("count")
+    page.get_by_text("Bars", exact=True).click()
+    page.get_by_label("Time range").select_option("24h")
+    page.get_by_label("Interval").select_option("hour")
+    page.get_by_label("Width").select_option("8")
+    page.get_by_label("Title").fill("Sign-ups per hour")
+    expect(page.locator("#preview " + DRAWN)).to_be_visible()
+    page.wait_for_timeout(700)  # the last keystroke's preview
+    expect(page.locator("#preview " + DRAWN)).to_be_visible()
+    _snap_from_top(page, "panel-builder")
+    page.get_by_role("button", name="Add panel").click()
+
+    expect(page).to_have_url(DASHBOARD_URL)
+    panel = page.locator("article.dash-panel")
+    expect(panel).to_have_count(1)
+    panel_id = panel.get_attribute("id").removeprefix("panel-")
+    expect(panel.get_by_role("heading", name="Sign-ups per hour")).to_be_visible()
+    expect(panel.locator(DRAWN)).to_be_visible()
+    shown = _plotted(page, panel_id)
+
+    # The same numbers as the timeseries API for the same query and range.
+    query = urlencode({"event": "signup", "interval": "hour", "from": shown["from"], "to": shown["to"]})
+    status, series = server.api("GET", f"/v1/applications/{app['id']}/timeseries?{query}", token=token)
+    assert status == 200, series
+    assert shown["y"] == [point["value"] for point in series["points"]]
+    assert sum(shown["y"]) > 0
+    assert len(shown["y"]) == 24
+
+    # It survives a reload.
+    page.reload()
+    expect(page.locator(f"#panel-{panel_id} {DRAWN}")).to_be_visible()
+    assert _plotted(page, panel_id)["y"] == shown["y"]
+
+    # More kinds of panel (through the API, to keep this test short), then the whole page.
+    base = f"/v1/dashboards/{dashboard_id}/panels"
+    for body in (
+        {
+            "title": "Revenue",
+            "chart_type": "number",
+            "width": 4,
+            "query": {"events": ["purchase"], "aggregation": "sum", "property": "revenue"},
+        },
+        {
+            "title": "Page views by path",
+            "chart_type": "area",
+            "width": 8,
+            "query": {"events": ["pageview"], "breakdown": "path", "breakdown_limit": 3},
+        },
+        {
+            "title": "Top pages",
+            "chart_type": "table",
+            "width": 4,
+            "query": {"events": ["pageview"], "breakdown": "path"},
+        },
+        {
+            "chart_type": "line",
+            "width": 12,
+            "height": 3,
+            "query": {"events": ["pageview", "signup"], "aggregation": "unique_users"},
+        },
+    ):
+        status, created = server.api("POST", base, token=token, body=body)
+        assert status == 201, created
+    page.reload()
+    expect(page.locator(f"article.dash-panel {DRAWN}")).to_have_count(5)
+    light = _plotted(page, panel_id)["font"]
+    snap(page, "dashboard")
+
+    # The theme switch restyles the charts in place.
+    page.get_by_role("button", name=re.compile("Switch to dark theme|Toggle theme")).click()
+    page.wait_for_function(
+        "([id, before]) => document.querySelector(`#panel-${id} .chart__plot`).layout.font.color !== before",
+        arg=[panel_id, light],
+    )
+
+    page.goto("/dashboards")
+    expect(page.get_by_role("link", name=re.compile("Growth"))).to_be_visible()
+    snap(page, "dashboards-list")
+
+
+def test_panel_tools(page: Any, server: Server) -> None:
+    token = server.admin_token()
+    status, app = server.api("POST", "/v1/applications", token, {"name": "Tools shop", "type": "web"})
+    assert status == 201
+    status, dashboard = server.api("POST", "/v1/dashboards", token, {"name": "Tools", "app_id": app["id"]})
+    for title in ("First", "Second"):
+        server.api("POST", f"/v1/dashboards/{dashboard['id']}/panels", token, {"title": title, "query": {}})
+    sign_in(page, server)
+    page.goto(f"/dashboards/{dashboard['id']}")
+    titles = page.locator("article.dash-panel h2")
+    expect(titles).to_have_text(["First", "Second"])
+
+    page.get_by_role("button", name="Move First later").click()
+    expect(titles).to_have_text(["Second", "First"])
+    page.get_by_role("button", name="Duplicate First").click()
+    expect(titles).to_have_text(["Second", "First", "First (copy)"])
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete First (copy)").click()
+    expect(titles).to_have_text(["Second", "First"])
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download Second as CSV").click()
+    assert download.value.suggested_filename == "second.csv"
+    assert download.value.path().read_text().startswith("time,All events")
+
+    page.get_by_role("link", name="Edit Second").click()
+    expect(page.get_by_label("Title")).to_have_value("Second")
+    page.get_by_label("Measure").select_option("avg")
+    expect(page.get_by_label("Of the property")).to_be_visible()
+    page.get_by_role("button", name="Save panel").click()
+    expect(page.locator("#field-property-error")).to_contain_text("Choose the numeric property")
+    _snap_from_top(page, "panel-builder-errors")
+    page.get_by_label("Of the property").fill("revenue")
+    page.get_by_role("button", name="Save panel").click()
+    expect(titles).to_have_text(["Second", "First"])
+    expect(page.locator("article.dash-panel").first).to_contain_text("Average of revenue")

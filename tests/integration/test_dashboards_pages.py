@@ -1,0 +1,259 @@
+"""Dashboards in the browser over HTTP: list, builder, lazily loaded panels, actions, roles."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from litestar import Litestar
+
+from tests.integration.analytics_data import day_start, event, insert_events
+
+HX = {"HX-Request": "true"}
+
+
+def _csrf(browser: httpx.AsyncClient) -> str:
+    return browser.cookies.get("nexus_csrf", "")
+
+
+def _figure(html: str) -> dict[str, Any]:
+    match = re.search(r'<script type="application/json" class="chart__figure">(.*?)</script>', html, re.S)
+    assert match, html
+    return dict(json.loads(match.group(1)))
+
+
+async def _app(client: httpx.AsyncClient, owner: Any, name: str = "Shop") -> str:
+    response = await client.post("/v1/applications", json={"name": name, "type": "web"}, headers=owner.headers)
+    return str(response.json()["id"])
+
+
+async def _post(
+    browser: httpx.AsyncClient, url: str, pairs: list[tuple[str, str]], headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """A form post with repeated fields, as a browser encodes it."""
+    form_headers = {"content-type": "application/x-www-form-urlencoded", **(headers or {})}
+    return await browser.post(url, content=urlencode(pairs), headers=form_headers)
+
+
+def _panel_form(csrf: str, **fields: Any) -> list[tuple[str, str]]:
+    """The builder's fields as a browser posts them (repeated names in order)."""
+    form = {
+        "title": "",
+        "events": ["signup", "", ""],
+        "aggregation": "count",
+        "property": "",
+        "breakdown": "",
+        "breakdown_limit": "5",
+        "filter_property": ["", "", ""],
+        "filter_operator": ["eq", "eq", "eq"],
+        "filter_value": ["", "", ""],
+        "chart_type": "line",
+        "range": "7d",
+        "interval": "day",
+        "width": "6",
+        "height": "4",
+        **fields,
+    }
+    pairs = [("_csrf_token", csrf)]
+    for name, value in form.items():
+        pairs += [(name, v) for v in value] if isinstance(value, list) else [(name, str(value))]
+    return pairs
+
+
+async def test_empty_states_say_what_to_do(
+    client: httpx.AsyncClient, make_org: Any, add_member: Any, login: Any
+) -> None:
+    owner = await make_org()
+    browser = await login(owner)
+    page = await browser.get("/dashboards")
+    assert page.status_code == 200
+    assert "No dashboards yet" in page.text
+    assert 'href="/applications/new"' in page.text  # no application yet: start there
+    await _app(client, owner)
+    page = await browser.get("/dashboards")
+    assert 'href="/dashboards/new"' in page.text
+    assert '<a class="nav__link" href="/dashboards" aria-current="page">' in page.text
+    viewer = await login(await add_member(owner, "viewer"))
+    page = await viewer.get("/dashboards")
+    assert "Ask a member" in page.text
+    assert 'href="/dashboards/new"' not in page.text
+
+
+async def test_build_a_panel_without_code(
+    client: httpx.AsyncClient, make_org: Any, login: Any, started_app: Litestar
+) -> None:
+    owner = await make_org()
+    app_id = await _app(client, owner)
+    today = day_start(0)
+    await insert_events(
+        started_app,
+        app_id,
+        owner.org_id,
+        [
+            event("signup", today - timedelta(days=d, hours=1), properties={"plan": "pro"})
+            for d in range(4)
+            for _ in range(d + 2)
+        ],
+    )
+    browser = await login(owner)
+
+    form = await browser.get("/dashboards/new")
+    assert form.status_code == 200
+    created = await browser.post(
+        "/dashboards", data={"_csrf_token": _csrf(browser), "name": "Growth", "app_id": app_id, "description": ""}
+    )
+    assert created.status_code == 303
+    dashboard_url = created.headers["location"]
+    dashboard_id = dashboard_url.rsplit("/", 1)[1]
+    page = await browser.get(dashboard_url)
+    assert "No panels yet" in page.text
+    assert "Growth is ready" in page.text
+
+    builder = await browser.get(f"{dashboard_url}/panels/new")
+    assert builder.status_code == 200
+    # Autocomplete from the names seen.
+    assert '<datalist id="event-names">' in builder.text
+    assert '<option value="signup">' in builder.text
+    assert '<option value="plan">' in builder.text
+
+    preview = await _post(browser, f"{dashboard_url}/panels/preview", _panel_form(_csrf(browser)), headers=HX)
+    assert preview.status_code == 200
+    assert sum(_figure(preview.text)["data"][0]["y"]) == 2 + 3 + 4 + 5
+
+    bad = await _post(browser, f"{dashboard_url}/panels", _panel_form(_csrf(browser), aggregation="p95"))
+    assert bad.status_code == 400
+    assert "Choose the numeric property to aggregate" in bad.text
+
+    saved = await _post(browser, f"{dashboard_url}/panels", _panel_form(_csrf(browser), title="Sign-ups"))
+    assert saved.status_code == 303, saved.text
+    page = await browser.get(dashboard_url)
+    [panel_id] = re.findall(r'id="panel-([0-9a-f-]{36})"', page.text)
+    assert f'hx-get="/dashboards/{dashboard_id}/panels/{panel_id}"' in page.text
+    assert 'hx-trigger="load, every 60s"' in page.text
+    assert "skeleton" in page.text
+    assert f'href="/v1/dashboards/{dashboard_id}/panels/{panel_id}/data.csv"' in page.text
+
+    # The lazily loaded body shows the same numbers as the timeseries API for the same range.
+    body = await browser.get(f"/dashboards/{dashboard_id}/panels/{panel_id}", headers=HX)
+    assert body.status_code == 200
+    assert "<html" not in body.text
+    figure = _figure(body.text)
+    [trace] = figure["data"]
+    span = re.findall(r'<time datetime="([^"]+)"', body.text)
+    api = await client.get(
+        f"/v1/applications/{app_id}/timeseries",
+        params={"event": "signup", "interval": "day", "from": span[0], "to": span[1]},
+        headers=owner.headers,
+    )
+    points = api.json()["points"]
+    assert trace["y"] == [p["value"] for p in points]
+    assert [x.replace(" ", "T") + "Z" for x in trace["x"]] == [p["t"] for p in points]
+    assert sum(trace["y"]) == 14
+
+    # Without htmx the same address is a page of its own.
+    alone = await browser.get(f"/dashboards/{dashboard_id}/panels/{panel_id}")
+    assert "<html" in alone.text
+    assert "Sign-ups" in alone.text
+
+
+async def test_panel_actions(client: httpx.AsyncClient, make_org: Any, login: Any) -> None:
+    owner = await make_org()
+    app_id = await _app(client, owner)
+    dashboard = (
+        await client.post("/v1/dashboards", json={"name": "D", "app_id": app_id}, headers=owner.headers)
+    ).json()
+    base = f"/v1/dashboards/{dashboard['id']}/panels"
+    for title in ("A", "B"):
+        await client.post(base, json={"title": title, "query": {"events": ["x"]}}, headers=owner.headers)
+    browser = await login(owner)
+    url = f"/dashboards/{dashboard['id']}"
+
+    async def titles() -> list[str]:
+        body = (await client.get(f"/v1/dashboards/{dashboard['id']}", headers=owner.headers)).json()
+        return [p["title"] for p in body["panels"]]
+
+    a_id = (await client.get(f"/v1/dashboards/{dashboard['id']}", headers=owner.headers)).json()["panels"][0]["id"]
+    moved = await browser.post(f"{url}/panels/{a_id}/move", data={"_csrf_token": _csrf(browser), "direction": "down"})
+    assert moved.status_code == 303
+    assert await titles() == ["B", "A"]
+    await browser.post(f"{url}/panels/{a_id}/move", data={"_csrf_token": _csrf(browser), "direction": "down"})
+    assert await titles() == ["B", "A"]  # already last
+    await browser.post(f"{url}/panels/{a_id}/duplicate", data={"_csrf_token": _csrf(browser)})
+    assert await titles() == ["B", "A", "A (copy)"]
+
+    edit = await browser.get(f"{url}/panels/{a_id}/edit")
+    assert edit.status_code == 200
+    assert 'value="A"' in edit.text
+    saved = await _post(
+        browser,
+        f"{url}/panels/{a_id}",
+        _panel_form(_csrf(browser), title="A2", chart_type="bar", events=["x", "y", ""], width="12"),
+    )
+    assert saved.status_code == 303, saved.text
+    panel = (await client.get(f"{base}/{a_id}", headers=owner.headers)).json()
+    assert (panel["title"], panel["chart_type"], panel["width"], panel["query"]["events"]) == (
+        "A2",
+        "bar",
+        12,
+        ["x", "y"],
+    )
+
+    await browser.post(f"{url}/panels/{a_id}/delete", data={"_csrf_token": _csrf(browser)})
+    assert await titles() == ["B", "A (copy)"]
+
+    renamed = await browser.post(url, data={"_csrf_token": _csrf(browser), "name": "Renamed", "app_id": app_id})
+    assert renamed.status_code == 303
+    deleted = await browser.post(f"{url}/delete", data={"_csrf_token": _csrf(browser)})
+    assert deleted.status_code == 303
+    assert (await client.get(f"/v1/dashboards/{dashboard['id']}", headers=owner.headers)).status_code == 404
+
+
+async def test_viewers_read_but_see_no_write_controls(
+    client: httpx.AsyncClient, make_org: Any, add_member: Any, login: Any
+) -> None:
+    owner = await make_org()
+    app_id = await _app(client, owner)
+    dashboard = (
+        await client.post("/v1/dashboards", json={"name": "D", "app_id": app_id}, headers=owner.headers)
+    ).json()
+    panel = (
+        await client.post(f"/v1/dashboards/{dashboard['id']}/panels", json={"query": {}}, headers=owner.headers)
+    ).json()
+    viewer = await login(await add_member(owner, "viewer"))
+    url = f"/dashboards/{dashboard['id']}"
+    page = await viewer.get(url)
+    assert page.status_code == 200
+    assert "Count of all events" in page.text
+    assert "/panels/new" not in page.text
+    assert "/delete" not in page.text
+    assert "data.csv" in page.text
+    assert (await viewer.get(f"{url}/panels/{panel['id']}", headers=HX)).status_code == 200
+    for path in (f"{url}/panels/new", f"{url}/edit", f"{url}/panels/{panel['id']}/edit"):
+        assert (await viewer.get(path)).status_code == 403
+    response = await viewer.post(f"{url}/panels/{panel['id']}/delete", data={"_csrf_token": _csrf(viewer)})
+    assert response.status_code == 403
+    assert (await client.get(f"/v1/dashboards/{dashboard['id']}", headers=owner.headers)).json()["panels"] != []
+
+
+async def test_a_panel_whose_application_is_gone_says_so(client: httpx.AsyncClient, make_org: Any, login: Any) -> None:
+    owner = await make_org()
+    app_id = await _app(client, owner)
+    dashboard = (await client.post("/v1/dashboards", json={"name": "All"}, headers=owner.headers)).json()
+    panel = (
+        await client.post(
+            f"/v1/dashboards/{dashboard['id']}/panels", json={"query": {"app_id": app_id}}, headers=owner.headers
+        )
+    ).json()
+    await client.delete(f"/v1/applications/{app_id}", headers=owner.headers)
+    browser = await login(owner)
+    body = await browser.get(f"/dashboards/{dashboard['id']}/panels/{panel['id']}", headers=HX)
+    assert body.status_code == 200
+    assert "no longer exists" in body.text
+    assert f"/panels/{panel['id']}/edit" in body.text
+    alone = await browser.get(f"/dashboards/{dashboard['id']}/panels/{panel['id']}")
+    assert alone.status_code == 200
+    assert "no longer exists" in alone.text

@@ -1,0 +1,21 @@
+-- source: events
+SELECT
+    toStartOfMinute(timestamp) AS t,
+    count() AS value
+FROM events
+WHERE app_id = {app_id:UUID}
+  AND org_id = {org_id:UUID}
+  AND timestamp >= {date_from:DateTime('UTC')}
+  AND timestamp < {date_to:DateTime('UTC')}
+  AND event IN ({event_0:String})
+GROUP BY t
+ORDER BY t
+
+-- params:
+-- {
+--   "app_id": "0b6c3f5e-6d5a-4c43-9c61-3e3f1f1a2b3c",
+--   "date_from": "2025-03-01 00:00:00",
+--   "date_to": "2025-03-01 01:00:00",
+--   "event_0": "checkout",
+--   "org_id": "5f0a9a7e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+-- }

@@ -1,0 +1,116 @@
+"""components.charts and components.panel: figures and words from hand-made frames."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+
+from app.domain.analytics.schemas import PropertyFilter, QuerySpec
+from components import charts
+from components.panel import auto_title, describe, measure_text
+
+T0 = datetime(2025, 3, 1, tzinfo=UTC)
+TIME = pl.Datetime("ms", "UTC")
+
+
+def _series(values: dict[str, list[float]], dtype: pl.DataType = pl.Int64()) -> pl.DataFrame:
+    rows = [
+        {"t": T0 + timedelta(hours=i), "series": label, "value": v}
+        for label, vs in values.items()
+        for i, v in enumerate(vs)
+    ]
+    return pl.DataFrame(rows, schema={"t": TIME, "series": pl.Utf8, "value": dtype})
+
+
+def _totals(values: dict[str, float]) -> pl.DataFrame:
+    return pl.DataFrame({"series": list(values), "value": list(values.values())})
+
+
+@pytest.mark.parametrize("chart_type", ["line", "area", "bar"])
+def test_series_figures_one_trace_per_series(chart_type: str) -> None:
+    frame = _series({"a": [1, 2, 3], "b": [0, 0, 5]})
+    figure = charts.figure(frame, chart_type, interval="hour", integral=True)
+    json.dumps(figure)  # plain JSON all the way down
+    assert [t["name"] for t in figure["data"]] == ["a", "b"]
+    assert figure["data"][0]["x"] == ["2025-03-01 00:00:00", "2025-03-01 01:00:00", "2025-03-01 02:00:00"]
+    assert figure["data"][1]["y"] == [0, 0, 5]
+    assert figure["layout"]["showlegend"] is True
+    assert figure["layout"]["xaxis"]["type"] == "date"
+    expected_type = "bar" if chart_type == "bar" else "scatter"
+    assert {t["type"] for t in figure["data"]} == {expected_type}
+    if chart_type == "area":
+        assert all(t.get("stackgroup") == "one" for t in figure["data"])
+    if chart_type == "bar":
+        assert figure["layout"]["barmode"] == "stack"
+
+
+def test_averages_are_not_stacked_and_a_single_series_has_no_legend() -> None:
+    frame = _series({"a": [1.5, 2.25]}, pl.Float64())
+    figure = charts.figure(frame, "area", interval="day", integral=False)
+    assert figure["data"][0]["fill"] == "tozeroy"
+    assert "stackgroup" not in figure["data"][0]
+    assert figure["layout"]["showlegend"] is False
+    two = charts.figure(_series({"a": [1.5], "b": [2.0]}, pl.Float64()), "bar", interval="day", integral=False)
+    assert two["layout"]["barmode"] == "group"
+    sums = charts.figure(
+        _series({"a": [1.5], "b": [2.0]}, pl.Float64()), "bar", interval="day", integral=False, stack=True
+    )
+    assert sums["layout"]["barmode"] == "stack"
+
+
+def test_all_zero_charts_sit_on_the_axis() -> None:
+    figure = charts.figure(_series({"a": [0, 0]}), "line", interval="minute", integral=True)
+    assert figure["layout"]["yaxis"]["range"] == [0, 1]
+
+
+def test_big_numbers_and_tables() -> None:
+    number = charts.figure(_totals({"signup": 1234}), "number", interval="day", integral=True)
+    [indicator] = number["data"]
+    assert (indicator["type"], indicator["value"], indicator["number"]["valueformat"]) == ("indicator", 1234, ",d")
+    several = charts.figure(_totals({"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}), "number", interval="day", integral=True)
+    assert [t["title"]["text"] for t in several["data"]] == ["a", "b", "c", "d"]
+    table = charts.figure(
+        _totals({"/a": 10.5, "<b>": 2}), "table", interval="day", integral=False, label_heading="path"
+    )
+    [trace] = table["data"]
+    assert trace["header"]["values"] == ["path", "Value"]
+    assert trace["cells"]["values"] == [["/a", "&lt;b&gt;"], ["10.5", "2"]]
+    with pytest.raises(ValueError, match="pie"):
+        charts.figure(_totals({}), "pie", interval="day", integral=True)
+
+
+def test_labels_from_event_data_are_escaped_for_plotly() -> None:
+    figure = charts.figure(_series({"<img src=x onerror=alert(1)>": [1]}), "line", interval="hour", integral=True)
+    assert "<img" not in figure["data"][0]["hovertemplate"]
+
+
+def test_value_formats_and_summaries() -> None:
+    assert charts.format_value(1234567, True) == "1,234,567"
+    assert charts.format_value(12.5, False) == "12.5"
+    assert charts.format_value(3.0, False) == "3"
+    assert charts.summary(_series({"a": [1, 7, 2]}), "line", True) == "a: 3 points, total 10, highest 7, latest 2."
+    assert charts.summary(_totals({"x": 3, "y": 1}), "table", True) == "x: 3; y: 1."
+    assert charts.summary(_totals({}).clear(), "number", True) == "No data."
+
+
+def test_panel_words() -> None:
+    spec = QuerySpec(
+        events=["checkout"],
+        aggregation="p95",
+        property="duration_ms",
+        breakdown="region",
+        breakdown_limit=3,
+        filters=[PropertyFilter("status", "gt", 499), PropertyFilter("beta", "is_set")],
+        interval="hour",
+        range="7d",
+    )
+    assert measure_text(spec) == "95th percentile of duration_ms in checkout"
+    assert auto_title(QuerySpec()) == "Count of all events"
+    assert auto_title(QuerySpec(aggregation="unique_users", events=["a", "b"])) == "Unique users of a, b"
+    assert describe(spec, "line") == (
+        "Last 7 days · per hour · by region (top 3) · where status greater than 499 · where beta is set"
+    )
+    assert describe(spec, "number").startswith("Last 7 days · by region")
