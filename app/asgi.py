@@ -42,6 +42,7 @@ from app.domain.dashboards.pages import DashboardPages
 from app.domain.dashboards.panel_pages import PanelPages
 from app.domain.demo.runner import start_demo, stop_demo
 from app.domain.embeds.controllers import EmbeddingController
+from app.domain.embeds.widget import EmbedPages
 from app.domain.ingest.controllers import IngestController
 from app.domain.ingest.keys import IngestKeys
 from app.domain.ingest.live import publisher
@@ -56,7 +57,7 @@ from realtime.live import live_stream
 ROOT = Path(__file__).resolve().parents[1]
 MAX_BODY_BYTES = 5 * 1024 * 1024  # API.md: ingestion bodies over 5 MB get 413
 # Reachable without signing in. Everything else needs a session or a bearer credential.
-PUBLIC_PATHS = ["^/static/", "^/health$", "^/ready$", "^/metrics$", "^/schema"]
+PUBLIC_PATHS = ["^/static/", "^/health$", "^/ready$", "^/metrics$", "^/schema", "^/embed/"]
 # Bearer-authenticated API calls carry no ambient cookie credential, so CSRF does not apply.
 CSRF_EXEMPT = ["^/v1/", "^/health$", "^/ready$", "^/metrics$", "^/schema"]
 
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             IngestController,
             live_stream,
             EmbeddingController,
+            EmbedPages,
             AccountPages,
             SettingsPages,
             ApplicationPages,

@@ -121,7 +121,8 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         log.exception("unhandled_error", exc_info=exc)
     if not _wants_html(request):
         return Response(content=body, status_code=status, headers=headers, media_type=MediaType.JSON)
-    if isinstance(exc, NotAuthorizedException) or status == 401:
+    # A signed-out browser is sent to sign in; an embed has no one to sign in.
+    if (isinstance(exc, NotAuthorizedException) or status == 401) and not request.url.path.startswith("/embed/"):
         if request.headers.get("hx-request") == "true":
             return Response(content=b"", status_code=401, headers={"HX-Redirect": "/login"})
         return Redirect(path="/login", query_params={"next": request.url.path})

@@ -74,10 +74,11 @@ class _Cache:
 cache = _Cache(CACHE_TTL_S, CACHE_MAX_ENTRIES)
 
 
-async def run(store: AnalyticsStore, query: TrendQuery, source: str | None = None) -> TrendResult:
-    """Answer `query`. `source` forces events or events_hourly (tests compare the two)."""
+async def run(store: AnalyticsStore, query: TrendQuery, source: str | None = None, fresh: bool = False) -> TrendResult:
+    """Answer `query`. `source` forces events or events_hourly (tests compare the two);
+    `fresh` skips the cache (a live view refreshing because new events were stored)."""
     key = f"{query.cache_key()}:{source or ''}"
-    if (hit := cache.get(key)) is not None:
+    if not fresh and (hit := cache.get(key)) is not None:
         return hit
     compiled = queries.build(query, source)
     raw = await query_frame(store, compiled.sql, compiled.params)

@@ -301,6 +301,7 @@ async def run_panel(
     dashboard: Row,
     panel: Panel,
     now: datetime | None = None,
+    fresh: bool = False,
 ) -> analytics.TrendResult:
     app_id = panel_app_id(dashboard, panel.query)
     if app_id is None:
@@ -315,4 +316,4 @@ async def run_panel(
         query = timerange.resolve(panel.query, app_id, principal.org_id, now or datetime.now(UTC), mode)
     except timerange.RangeError as exc:
         raise ApiError(400, "invalid_range", str(exc)) from exc
-    return await analytics.run(store, query)
+    return await analytics.run(store, query, fresh=fresh)
