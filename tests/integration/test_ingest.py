@@ -188,3 +188,12 @@ async def test_concurrent_requests_share_inserts(
     accepted = await asyncio.gather(*(send(i) for i in range(50)))
     assert sum(accepted) == 500
     assert len(await _stored(started_app, app_key["id"])) == 500
+
+
+async def test_throughput_and_store_wait_are_exported(client: httpx.AsyncClient, app_key: dict[str, str]) -> None:
+    await client.post(
+        "/v1/events/batch", json={"events": [{"event": "x", "distinct_id": "u"}]}, headers={"X-API-Key": app_key["key"]}
+    )
+    metrics = (await client.get("/metrics")).text
+    assert f'nexus_ingest_events_stored_total{{app_id="{app_key["id"]}"}} 1.0' in metrics
+    assert 'nexus_ingest_store_wait_seconds_count{table="events"}' in metrics

@@ -20,10 +20,21 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 import structlog
+from prometheus_client import Histogram
 
 from app.engines.clickhouse import AnalyticsStore
 
 log = structlog.get_logger(__name__)
+# From a request handing its rows over to their being stored: what acknowledgement costs.
+STORE_WAIT = Histogram(
+    "nexus_ingest_store_wait_seconds",
+    "Time from submission to stored, per request",
+    ["table"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+FLUSH_ROWS = Histogram(
+    "nexus_ingest_flush_rows", "Rows per ClickHouse insert", ["table"], buckets=(1, 10, 100, 1_000, 10_000, 100_000)
+)
 OnFlushed = Callable[[pa.Table], Awaitable[None]]
 
 
@@ -39,6 +50,7 @@ class StoreUnavailable(Exception):
 class _Pending:
     rows: pa.Table
     check_uuids: bool
+    submitted: float = field(default_factory=time.monotonic)
     done: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -130,6 +142,8 @@ class GroupCommitWriter:
                 if not pending.done.done():
                     pending.done.set_exception(StoreUnavailable(str(exc)))
             return
+        FLUSH_ROWS.labels(self._table).observe(fresh.num_rows)
+        finished = time.monotonic()
         stored = set(fresh.column("uuid").to_pylist()) if fresh.num_rows != rows.num_rows else None
         for pending in batch:
             if stored is None:
@@ -138,6 +152,7 @@ class GroupCommitWriter:
                 new = sum(1 for u in pending.rows.column("uuid").to_pylist() if u in stored)
             if not pending.done.done():
                 pending.done.set_result(new)
+            STORE_WAIT.labels(self._table).observe(finished - pending.submitted)
         log.debug("ingest_flushed", table=self._table, rows=fresh.num_rows, seconds=time.perf_counter() - started)
         if self._on_flushed is not None and fresh.num_rows:
             try:
