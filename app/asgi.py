@@ -42,6 +42,7 @@ from app.domain.dashboards.pages import DashboardPages
 from app.domain.dashboards.panel_pages import PanelPages
 from app.domain.demo.runner import start_demo, stop_demo
 from app.domain.embeds.controllers import EmbeddingController
+from app.domain.embeds.pages import EmbeddingPages
 from app.domain.embeds.widget import EmbedPages
 from app.domain.ingest.controllers import IngestController
 from app.domain.ingest.keys import IngestKeys
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             EmbedPages,
             AccountPages,
             SettingsPages,
+            EmbeddingPages,
             ApplicationPages,
             OverviewPages,
             DashboardPages,

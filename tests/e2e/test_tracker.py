@@ -22,19 +22,12 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from .conftest import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "tracker"
 TRACKER = ROOT / "static" / "js" / "nexus.js"
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 KEY = "ingest-key-for-tests"
 WAIT_S = 10.0

@@ -26,7 +26,9 @@ API_KEY_KIND = "np"
 _TOUCH_EVERY = timedelta(minutes=1)
 
 
-def _principal(row: dict[str, Any], via: str, scopes: list[str] | None = None, key_id: str | None = None) -> Principal:
+def principal_for(
+    row: dict[str, Any], via: str, scopes: list[str] | None = None, key_id: str | None = None
+) -> Principal:
     permissions = ROLE_PERMISSIONS[row["role"]]
     if scopes is not None:
         permissions = permissions & frozenset(Permission(s) for s in scopes)
@@ -57,7 +59,7 @@ async def principal_from_bearer(conn: Conn, security: SecuritySettings, token: s
             return None
         if key["last_used_at"] is None or datetime.now(UTC) - key["last_used_at"] > _TOUCH_EVERY:
             await queries.touch_api_key(conn, key["id"])
-        return _principal(row, "api_key", scopes=list(key["scopes"]), key_id=key["id"])
+        return principal_for(row, "api_key", scopes=list(key["scopes"]), key_id=key["id"])
     return await principal_from_access_token(conn, security, token)
 
 
@@ -66,7 +68,7 @@ async def principal_from_access_token(conn: Conn, security: SecuritySettings, to
     if claims is None:
         return None
     row = await queries.principal_row(conn, claims["sub"], claims["org"])
-    return _principal(row, "token") if row else None
+    return principal_for(row, "token") if row else None
 
 
 async def principal_from_session(conn: Conn, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
@@ -77,7 +79,7 @@ async def principal_from_session(conn: Conn, connection: ASGIConnection[Any, Any
     if not user_id:
         return None
     row = await queries.principal_row(conn, user_id, session.get("org_id"))
-    return _principal(row, "session") if row else None
+    return principal_for(row, "session") if row else None
 
 
 def _session_allowed(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:

@@ -12,10 +12,11 @@ from typing import Any
 import structlog
 from psycopg import AsyncConnection
 
-from app.core.auth import ROLE_PERMISSIONS, Principal
+from app.core.auth import Principal
 from app.core.crypto import SecretBox
 from app.core.errors import ApiError
 from app.domain.accounts import queries as accounts_queries
+from app.domain.accounts import service as accounts_service
 from app.domain.applications import service as applications
 from app.domain.demo import queries
 from app.domain.demo.profiles import BY_KEY, PROFILES, Profile
@@ -76,18 +77,7 @@ def _parse(value: object) -> datetime | None:
 async def _admin(conn: AsyncConnection[Any], email: str) -> Principal | None:
     login = await accounts_queries.find_login(conn, email)
     row = await accounts_queries.principal_row(conn, login["id"], login["org_id"]) if login else None
-    if row is None:
-        return None
-    return Principal(
-        user_id=row["user_id"],
-        org_id=row["org_id"],
-        org_name=row["org_name"],
-        email=row["email"],
-        name=row["name"] or "",
-        role=row["role"],
-        permissions=ROLE_PERMISSIONS[row["role"]],
-        via="demo",
-    )
+    return accounts_service.principal_for(row, "demo") if row else None
 
 
 async def ensure_apps(engines: Engines, settings: Settings) -> list[DemoApp]:

@@ -49,3 +49,25 @@ async def resource_owner(conn: Conn, kind: str, resource_id: str) -> Row | None:
                    FROM dashboards WHERE id = %s"""
     cursor = await conn.execute(sql, (resource_id,))
     return await cursor.fetchone()
+
+
+async def embeddable_resources(conn: Conn, org_id: str, limit: int) -> list[Row]:
+    """The organisation's dashboards, each followed by its panels (newest dashboard first),
+    for the settings page's id picker: at most `limit` rows."""
+    cursor = await conn.execute(
+        """SELECT kind, id, name, chart_type, query, dashboard_id, dashboard_name FROM (
+               SELECT 'dashboard' AS kind, d.id::text AS id, d.name AS name, NULL::text AS chart_type,
+                      NULL::jsonb AS query, d.id::text AS dashboard_id, d.name AS dashboard_name,
+                      d.created_at AS dashboard_created_at, -1 AS position
+                 FROM dashboards d WHERE d.org_id = %(org)s
+               UNION ALL
+               SELECT 'panel', p.id::text, p.title, p.chart_type, p.query, d.id::text, d.name,
+                      d.created_at, p.position
+                 FROM panels p JOIN dashboards d ON d.org_id = p.org_id AND d.id = p.dashboard_id
+                WHERE p.org_id = %(org)s
+           ) resources
+           ORDER BY dashboard_created_at DESC, dashboard_id, position, id
+           LIMIT %(limit)s""",
+        {"org": org_id, "limit": limit},
+    )
+    return await cursor.fetchall()
