@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
+from psycopg.sql import Composed
+
+from app.core.sql import set_clause
 
 Row = dict[str, Any]
 Conn = AsyncConnection[Any]
@@ -16,11 +19,12 @@ _PRINCIPAL = """
       FROM users u JOIN organizations o ON o.id = u.org_id
      WHERE u.is_active AND u.password_hash IS NOT NULL"""
 
+USER_UPDATABLE = frozenset({"role", "name"})
 _USER_COLUMNS = """id::text AS id, email, name, role, is_active, last_login_at, created_at,
                    (password_hash IS NULL) AS invite_pending"""
 
 
-async def _one(conn: Conn, sql: str, params: Any = ()) -> Row | None:
+async def _one(conn: Conn, sql: str | Composed, params: Any = ()) -> Row | None:
     cursor = await conn.execute(sql, params)
     return await cursor.fetchone()
 
@@ -115,12 +119,10 @@ async def get_user(conn: Conn, org_id: str, user_id: str) -> Row | None:
 async def update_user(conn: Conn, org_id: str, user_id: str, changes: dict[str, Any]) -> Row | None:
     if not changes:
         return await get_user(conn, org_id, user_id)
-    columns = ", ".join(f"{column} = %s" for column in changes)  # column names come from our own structs
-    return await _one(
-        conn,
-        f"UPDATE users SET {columns} WHERE org_id = %s AND id = %s RETURNING {_USER_COLUMNS}",
-        (*changes.values(), org_id, user_id),
-    )
+    statement = sql.SQL("UPDATE users SET {} WHERE org_id = %s AND id = %s RETURNING ").format(
+        set_clause(changes, USER_UPDATABLE)
+    ) + sql.SQL(_USER_COLUMNS)
+    return await _one(conn, statement, (*changes.values(), org_id, user_id))
 
 
 async def delete_user(conn: Conn, org_id: str, user_id: str) -> bool:

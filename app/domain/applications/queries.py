@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 
 from app.core.pagination import Cursor
+from app.core.sql import set_clause
 
 Conn = AsyncConnection[Any]
 Row = dict[str, Any]
@@ -56,14 +57,12 @@ async def get(conn: Conn, org_id: str, app_id: str) -> Row | None:
 
 
 async def update(conn: Conn, org_id: str, app_id: str, changes: dict[str, Any]) -> Row | None:
-    assert set(changes) <= UPDATABLE
     if not changes:
         return await get(conn, org_id, app_id)
-    assignments = ", ".join(f"{column} = %s" for column in changes)
-    cursor = await conn.execute(
-        f"UPDATE applications SET {assignments} WHERE org_id = %s AND id = %s RETURNING {COLUMNS}",
-        (*changes.values(), org_id, app_id),
-    )
+    statement = sql.SQL("UPDATE applications SET {} WHERE org_id = %s AND id = %s RETURNING ").format(
+        set_clause(changes, UPDATABLE)
+    ) + sql.SQL(COLUMNS)
+    cursor = await conn.execute(statement, (*changes.values(), org_id, app_id))
     return await cursor.fetchone()
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 
 from app.core.pagination import Cursor
+from app.core.sql import set_clause
 
 Conn = AsyncConnection[Any]
 Row = dict[str, Any]
@@ -54,14 +55,12 @@ async def get(conn: Conn, org_id: str, dashboard_id: str, lock: bool = False) ->
 
 
 async def update(conn: Conn, org_id: str, dashboard_id: str, changes: dict[str, Any]) -> Row | None:
-    assert set(changes) <= UPDATABLE
     if not changes:
         return await get(conn, org_id, dashboard_id)
-    assignments = ", ".join(f"{column} = %s" for column in changes)
-    cursor = await conn.execute(
-        f"UPDATE dashboards SET {assignments} WHERE org_id = %s AND id = %s RETURNING {COLUMNS}",
-        (*changes.values(), org_id, dashboard_id),
-    )
+    statement = sql.SQL("UPDATE dashboards SET {} WHERE org_id = %s AND id = %s RETURNING ").format(
+        set_clause(changes, UPDATABLE)
+    ) + sql.SQL(COLUMNS)
+    cursor = await conn.execute(statement, (*changes.values(), org_id, dashboard_id))
     return await cursor.fetchone()
 
 
@@ -138,16 +137,13 @@ async def insert_panel(conn: Conn, org_id: str, dashboard_id: str, fields: dict[
 async def update_panel(
     conn: Conn, org_id: str, dashboard_id: str, panel_id: str, changes: dict[str, Any]
 ) -> Row | None:
-    assert set(changes) <= PANEL_UPDATABLE
     if not changes:
         return await panel(conn, org_id, dashboard_id, panel_id)
     values = [Jsonb(value) if column == "query" else value for column, value in changes.items()]
-    assignments = ", ".join(f"{column} = %s" for column in changes)
-    cursor = await conn.execute(
-        f"""UPDATE panels SET {assignments} WHERE org_id = %s AND dashboard_id = %s AND id = %s
-            RETURNING {PANEL_COLUMNS}""",
-        (*values, org_id, dashboard_id, panel_id),
-    )
+    statement = sql.SQL("UPDATE panels SET {} WHERE org_id = %s AND dashboard_id = %s AND id = %s RETURNING ").format(
+        set_clause(changes, PANEL_UPDATABLE)
+    ) + sql.SQL(PANEL_COLUMNS)
+    cursor = await conn.execute(statement, (*values, org_id, dashboard_id, panel_id))
     return await cursor.fetchone()
 
 
