@@ -24,8 +24,10 @@ def _run(settings: Settings, host: str | None, port: int | None) -> None:
         proxy_headers=True,
         forwarded_allow_ips=settings.server.trusted_proxies,
         ws_max_size=1 << 20,
+        # Live frames are encoded once per application and shared by every subscriber;
+        # per-message compression would redo the work for each socket.
+        ws_per_message_deflate=False,
         timeout_graceful_shutdown=20,
-        loop="asyncio",
     )
 
 

@@ -21,86 +21,36 @@ noise.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.harness import (
+    ADMIN,
+    ROOT,
+    WRK_REPORT,
+    call,
+    cpu_seconds,
+    free_port,
+    server_command,
+    server_env,
+    stop,
+    wait_until_up,
+)
+
 RESULTS = ROOT / "bench" / "results" / "server.json"
 CONNECTIONS = 64
 WARMUP_S = 2
 DURATION_S = 10
-START_TIMEOUT_S = 180
-STOP_TIMEOUT_S = 30
 MARGIN = 0.05
 ORDER = ("uvicorn", "granian", "granian", "uvicorn")
 SEEDED_APPLICATIONS = 5
-ADMIN = ("admin@nexus.local", "bench-admin-password")
 DATA_PREFIX = "nexus-bench-server-"
-
-# One worker each, with each server's best event loop: uvloop for uvicorn, granian's default.
-SERVERS = {
-    "uvicorn": ["uvicorn", "--factory", "--loop", "uvloop", "--no-access-log"],
-    "granian": ["granian", "--interface", "asgi", "--factory"],
-}
-# wrk's report, as one JSON line (durations in microseconds).
-WRK_SCRIPT = """
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('{"requests": %d, "duration_us": %d, "p99_us": %.1f, "errors": %d}\\n',
-    summary.requests, summary.duration, latency:percentile(99),
-    e.connect + e.read + e.write + e.status + e.timeout))
-end
-"""
-
-
-def server_command(name: str, port: int) -> list[str]:
-    common = ["--workers", "1", "--log-level", "warning", "--port", str(port), "app.asgi:create_app"]
-    return [sys.executable, "-m", *SERVERS[name], *common]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def call(url: str, token: str | None = None, body: dict[str, str] | None = None) -> dict[str, object]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    with urllib.request.urlopen(urllib.request.Request(url, data, headers), timeout=30) as response:  # noqa: S310
-        return dict(json.load(response))
-
-
-def wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            call(f"{base}/health")
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"server not up after {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
-
-
-def cpu_seconds(server: psutil.Process) -> float:
-    """CPU time used so far by the server process and its workers (not the engines)."""
-    return sum(sum(p.cpu_times()[:2]) for p in (server, *server.children(recursive=True)))
 
 
 def wrk(url: str, seconds: int, script: Path, token: str | None, server: psutil.Process) -> dict[str, float]:
@@ -118,53 +68,12 @@ def wrk(url: str, seconds: int, script: Path, token: str | None, server: psutil.
     }
 
 
-def engine_processes(data_dir: Path) -> list[psutil.Process]:
-    """The embedded redis-server (cwd in the data dir) and postgres (-D in it) with its children:
-    both detach from the server, so they are found by their data dir, not by parentage."""
-    found: list[psutil.Process] = []
-    for proc in psutil.process_iter(["name", "cmdline", "cwd"]):
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        if str(data_dir) in cmdline or str(data_dir) in (proc.info["cwd"] or ""):
-            found.append(proc)
-            with contextlib.suppress(psutil.NoSuchProcess):
-                found.extend(proc.children(recursive=True))
-    return list({proc.pid: proc for proc in found}.values())
-
-
-def stop(proc: subprocess.Popen[bytes], data_dir: Path) -> tuple[float | None, int]:
-    """SIGTERM the server; seconds it took to exit (None: it did not) and how many of its
-    processes (workers, engines) outlived it. Any that did are ended, by pid."""
-    owned = [*psutil.Process(proc.pid).children(recursive=True), *engine_processes(data_dir)]
-    started = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(STOP_TIMEOUT_S)
-        exit_s: float | None = round(time.monotonic() - started, 2)
-    except subprocess.TimeoutExpired:
-        exit_s = None
-        proc.kill()
-        proc.wait()
-    _, alive = psutil.wait_procs(owned, timeout=5)
-    for leftover in alive:
-        print(f"  leftover after stop: pid {leftover.pid} {leftover.name()}", file=sys.stderr)
-        leftover.kill()
-    psutil.wait_procs(alive, timeout=5)
-    return exit_s, len(alive)
-
-
 def measure(name: str) -> dict[str, float | None]:
     """One run of one server: start it on a fresh data dir, load it, stop it."""
     data_dir = Path(tempfile.mkdtemp(prefix=f"{DATA_PREFIX}{name}-"))
     log, script = data_dir / "server.log", data_dir / "report.lua"
-    script.write_text(WRK_SCRIPT)
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CLICKHOUSE_URL"}}
-    env |= {
-        "NEXUS_ENV": "development",
-        "NEXUS_DATA_DIR": str(data_dir),
-        "NEXUS_ADMIN_EMAIL": ADMIN[0],
-        "NEXUS_ADMIN_PASSWORD": ADMIN[1],
-        "NEXUS_RATE_LIMIT": "100000000",
-    }
+    script.write_text(WRK_REPORT)
+    env = server_env(data_dir)  # embedded engines in data_dir, no demo traffic, rate limit out of the way
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     figures: dict[str, float | None] = {"load_avg_1m_before": round(os.getloadavg()[0], 2)}

@@ -14,7 +14,9 @@ import msgspec
 MAX_EVENTS = 10_000
 
 
-class EventIn(msgspec.Struct, forbid_unknown_fields=False):
+# gc=False: a batch decodes into thousands of these; they hold no reference cycles, and
+# leaving them out of the cyclic garbage collector took a large share of ingest CPU.
+class EventIn(msgspec.Struct, gc=False):
     event: str
     distinct_id: str
     timestamp: str | None = None
@@ -24,7 +26,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=False):
     properties: msgspec.Raw = msgspec.Raw(b"{}")
 
 
-class EventBatch(msgspec.Struct):
+class EventBatch(msgspec.Struct, gc=False):
     events: list[EventIn]
     api_key: str | None = None  # for browser beacons, which cannot set headers
 
@@ -33,7 +35,7 @@ class SingleEvent(EventIn):
     api_key: str | None = None
 
 
-class MetricIn(msgspec.Struct):
+class MetricIn(msgspec.Struct, gc=False):
     endpoint: str
     method: str
     status_code: int
@@ -42,7 +44,7 @@ class MetricIn(msgspec.Struct):
     uuid: UUID | None = None
 
 
-class MetricBatch(msgspec.Struct):
+class MetricBatch(msgspec.Struct, gc=False):
     metrics: list[MetricIn]
     api_key: str | None = None
 
