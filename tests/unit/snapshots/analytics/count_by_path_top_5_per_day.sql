@@ -1,6 +1,6 @@
 -- source: events
 WITH top_values AS (
-    SELECT JSONExtractString(properties, {breakdown:String}) AS series
+    SELECT path AS series
     FROM events
     WHERE app_id = {app_id:UUID}
       AND org_id = {org_id:UUID}
@@ -13,7 +13,7 @@ WITH top_values AS (
 )
 SELECT
     toStartOfDay(timestamp) AS t,
-    JSONExtractString(properties, {breakdown:String}) AS series,
+    path AS series,
     count() AS value
 FROM events
 WHERE app_id = {app_id:UUID}
@@ -28,7 +28,6 @@ ORDER BY t, series
 -- params:
 -- {
 --   "app_id": "0b6c3f5e-6d5a-4c43-9c61-3e3f1f1a2b3c",
---   "breakdown": "path",
 --   "breakdown_limit": 5,
 --   "date_from": "2025-03-01 00:00:00",
 --   "date_to": "2025-03-08 00:00:00",
