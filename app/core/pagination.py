@@ -42,6 +42,15 @@ def decode_cursor(cursor: str | None) -> Cursor | None:
         raise ApiError(400, "invalid_cursor", "The cursor is not one this API issued.") from exc
 
 
+def keyset(sql: str, params: list[Any], limit: int, after: Cursor | None) -> tuple[str, list[Any]]:
+    """`sql` (ending in its WHERE conditions) continued past `after`, newest first, with one
+    row more than `limit` so page_of can tell whether another page follows."""
+    if after is not None:
+        sql += " AND (created_at, id) < (%s, %s)"
+        params = [*params, after.created_at, after.id]
+    return sql + " ORDER BY created_at DESC, id DESC LIMIT %s", [*params, limit + 1]
+
+
 def page_of(rows: list[dict[str, Any]], limit: int, convert: Any) -> Page[Any]:
     """Rows fetched with LIMIT limit+1, newest first → a Page with the next cursor."""
     more = len(rows) > limit

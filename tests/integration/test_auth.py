@@ -93,3 +93,19 @@ async def test_removed_user_tokens_stop_working(client: httpx.AsyncClient, make_
     assert (await client.get("/v1/applications", headers=member.headers)).status_code == 200
     assert (await client.delete(f"/v1/users/{member.user_id}", headers=owner.headers)).status_code == 204
     assert (await client.get("/v1/applications", headers=member.headers)).status_code == 401
+
+
+async def test_lists_page_with_cursors(client: httpx.AsyncClient, make_org: Any) -> None:
+    owner = await make_org()
+    for i in range(5):
+        await client.post("/v1/applications", json={"name": f"App {i}", "type": "web"}, headers=owner.headers)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        query = f"?limit=2&cursor={cursor}" if cursor else "?limit=2"
+        page = (await client.get(f"/v1/applications{query}", headers=owner.headers)).json()
+        seen += [item["name"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"App {i}" for i in reversed(range(5))]

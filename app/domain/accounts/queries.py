@@ -8,6 +8,7 @@ from typing import Any
 from psycopg import AsyncConnection, sql
 from psycopg.sql import Composed
 
+from app.core.pagination import Cursor, keyset
 from app.core.sql import set_clause
 
 Row = dict[str, Any]
@@ -177,19 +178,16 @@ async def create_api_key(
     return row
 
 
-async def list_api_keys(conn: Conn, org_id: str, user_id: str | None, limit: int, after: Any = None) -> list[Row]:
+async def list_api_keys(
+    conn: Conn, org_id: str, user_id: str | None, limit: int, after: Cursor | None = None
+) -> list[Row]:
     """Newest first; `user_id` None lists the whole organisation's keys (admins)."""
     sql = f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE org_id = %s"
     params: list[Any] = [org_id]
     if user_id is not None:
         sql += " AND user_id = %s"
         params.append(user_id)
-    if after is not None:
-        sql += " AND (created_at, id) < (%s, %s)"
-        params += [after.created_at, after.id]
-    sql += " ORDER BY created_at DESC, id DESC LIMIT %s"
-    params.append(limit + 1)
-    return await _all(conn, sql, params)
+    return await _all(conn, *keyset(sql, params, limit, after))
 
 
 async def key_for_auth(conn: Conn, prefix: str) -> Row | None:

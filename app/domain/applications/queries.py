@@ -6,7 +6,7 @@ from typing import Any
 
 from psycopg import AsyncConnection, sql
 
-from app.core.pagination import Cursor
+from app.core.pagination import Cursor, keyset
 from app.core.sql import set_clause
 
 Conn = AsyncConnection[Any]
@@ -43,11 +43,7 @@ async def create(
 
 async def list_page(conn: Conn, org_id: str, limit: int, after: Cursor | None) -> list[Row]:
     sql = f"SELECT {COLUMNS} FROM applications WHERE org_id = %s"
-    params: list[Any] = [org_id]
-    if after is not None:
-        sql += " AND (created_at, id) < (%s, %s)"
-        params += [after.created_at, after.id]
-    cursor = await conn.execute(sql + " ORDER BY created_at DESC, id DESC LIMIT %s", [*params, limit + 1])
+    cursor = await conn.execute(*keyset(sql, [org_id], limit, after))
     return await cursor.fetchall()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 
-from app.core.pagination import Cursor
+from app.core.pagination import Cursor, keyset
 from app.core.sql import set_clause
 
 Conn = AsyncConnection[Any]
@@ -38,11 +38,7 @@ async def list_page(conn: Conn, org_id: str, limit: int, after: Cursor | None) -
                      (SELECT count(*) FROM panels p WHERE p.org_id = d.org_id AND p.dashboard_id = d.id)::int
                          AS panel_count
               FROM dashboards d WHERE org_id = %s"""
-    params: list[Any] = [org_id]
-    if after is not None:
-        sql += " AND (created_at, id) < (%s, %s)"
-        params += [after.created_at, after.id]
-    cursor = await conn.execute(sql + " ORDER BY created_at DESC, id DESC LIMIT %s", [*params, limit + 1])
+    cursor = await conn.execute(*keyset(sql, [org_id], limit, after))
     return await cursor.fetchall()
 
 
