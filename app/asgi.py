@@ -28,6 +28,7 @@ from app.core.crypto import SecretBox
 from app.core.deps import provide_db, provide_principal, provide_settings
 from app.core.errors import handle_exception
 from app.core.observability import RequestContextMiddleware, configure_logging, stamp_response
+from app.core.outbound import OutboundClient
 from app.core.ratelimit import Limiter, OrgRateLimitMiddleware
 from app.core.security_headers import add_security_headers
 from app.domain.accounts import service as accounts_service
@@ -48,10 +49,12 @@ from app.domain.ingest.controllers import IngestController
 from app.domain.ingest.keys import IngestKeys
 from app.domain.ingest.live import publisher
 from app.domain.ingest.writer import GroupCommitWriter
+from app.domain.jobs.controllers import JobController
 from app.domain.service.controllers import health, ready
 from app.domain.shell.pages import ShellPages
 from app.engines import Engines
 from app.settings import Settings, load_settings
+from app.worker import Background
 from realtime.hub import LiveHub
 from realtime.live import live_stream
 
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings.server.log_level, json_logs=settings.server.is_production)
     engines = Engines(settings)
+    secret_box = SecretBox(settings.security.encryption_keys)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -89,6 +93,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await hub.start()
         app.state.live_hub = hub
         app.state.ingest_keys = IngestKeys(engines.postgres.pool)
+        outbound = OutboundClient(settings.outbound)
+        app.state.outbound = outbound
+        background = Background(
+            settings, {"engines": engines, "settings": settings, "box": secret_box, "outbound": outbound, "hub": hub}
+        )
+        app.state.queue = await background.start(engines.redis.url, run_worker=settings.worker.inprocess)
         ingest = settings.ingest
         writers = {
             "event_writer": GroupCommitWriter(
@@ -121,6 +131,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Pending rows are flushed (and their requests answered) before the engines go.
             for writer in writers.values():
                 await writer.stop()
+            await background.stop()
+            await outbound.aclose()
             await hub.stop()
             await engines.stop()
 
@@ -142,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AnalyticsController,
             DashboardController,
             IngestController,
+            JobController,
             live_stream,
             EmbeddingController,
             EmbedPages,
@@ -225,7 +238,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {
                 "settings": settings,
                 "engines": engines,
-                "secret_box": SecretBox(settings.security.encryption_keys),
+                "secret_box": secret_box,
                 "resolve_principal": accounts_service.resolve_principal,
                 "session_config": session,
             }

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from app.settings import Settings, SettingsError, load_settings
 
@@ -51,7 +51,7 @@ async def _with_engines(settings: Settings, work: str, **kwargs: str) -> None:
                 counts = await rotate_all(conn, settings.security.encryption_keys)
             print("re-encrypted under the newest key:", counts)
         elif work == "worker":
-            await _idle_until_signalled()
+            await _run_worker(engines, settings)
         elif work == "demo":
             from app.domain.demo.runner import run_until_signalled
 
@@ -79,16 +79,28 @@ async def _create_user(engines: object, email: str, password: str, org: str, rol
         raise SystemExit("nexus user: only owners of a new organisation are created here; invite others from Settings")
 
 
-async def _idle_until_signalled() -> None:
-    """The worker process: background jobs register here as capabilities land."""
-    import structlog
+async def _run_worker(engines: Any, settings: Settings) -> None:
+    """The worker process: runs the saq queue's tasks and schedules until SIGINT/SIGTERM."""
+    from app.core.crypto import SecretBox
+    from app.core.outbound import OutboundClient
+    from app.worker import Background
+    from realtime.hub import LiveHub
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    structlog.get_logger("nexus.worker").info("worker_started")
-    await stop.wait()
+    assert engines.redis.client is not None
+    hub = LiveHub(engines.redis.client)
+    await hub.start()
+    outbound = OutboundClient(settings.outbound)
+    box = SecretBox(settings.security.encryption_keys)
+    background = Background(
+        settings, {"engines": engines, "settings": settings, "box": box, "outbound": outbound, "hub": hub}
+    )
+    await background.start(engines.redis.url, run_worker=False)
+    try:
+        await background.run_until_signalled()
+    finally:
+        await background.stop()
+        await outbound.aclose()
+        await hub.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

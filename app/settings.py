@@ -76,6 +76,28 @@ class IngestSettings(msgspec.Struct, frozen=True):
     max_pending_rows: int = 200_000
 
 
+class WorkerSettings(msgspec.Struct, frozen=True):
+    # Run background jobs inside the web process. Embedded engines are one process, so
+    # they always do; with external engines `nexus worker` normally runs them instead.
+    inprocess: bool = True
+    # Periodic work (insight evaluation, health checks); tests turn it off and call ticks directly.
+    schedules: bool = True
+    concurrency: int = 8
+    insight_interval_s: int = 60
+    health_interval_s: int = 300
+
+
+class OutboundSettings(msgspec.Struct, frozen=True):
+    """Requests to user-supplied URLs (webhooks, discovery): see app/core/outbound.py."""
+
+    # Hosts or CIDRs that may be private, loopback or link-local (API.md).
+    allowlist: tuple[str, ...] = ()
+    timeout_s: float = 10.0
+    max_response_bytes: int = 10 * 1024 * 1024
+    per_host_concurrency: int = 4
+    per_host_rate: int = 20  # requests per second
+
+
 class AdminSettings(msgspec.Struct, frozen=True):
     email: str = "admin@nexus.local"
     password: str | None = None
@@ -91,6 +113,8 @@ class Settings(msgspec.Struct, frozen=True):
     security: SecuritySettings
     rate_limit: RateLimitSettings
     ingest: IngestSettings
+    worker: WorkerSettings
+    outbound: OutboundSettings
     admin: AdminSettings
 
 
@@ -242,6 +266,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             flush_rows=_int(env, "NEXUS_INGEST_FLUSH_ROWS", 10_000, minimum=1),
             flush_interval_ms=_int(env, "NEXUS_INGEST_FLUSH_INTERVAL_MS", 50, minimum=1),
             max_pending_rows=_int(env, "NEXUS_INGEST_MAX_PENDING_ROWS", 200_000, minimum=1),
+        ),
+        worker=WorkerSettings(
+            inprocess=_bool(env, "NEXUS_WORKER_INPROCESS", not _read(env, "REDIS_URL")),
+            schedules=_bool(env, "NEXUS_WORKER_SCHEDULES", True),
+            concurrency=_int(env, "NEXUS_WORKER_CONCURRENCY", 8, minimum=1),
+            insight_interval_s=_int(env, "NEXUS_INSIGHT_INTERVAL", 60, minimum=1),
+            health_interval_s=_int(env, "NEXUS_HEALTH_INTERVAL", 300, minimum=5),
+        ),
+        outbound=OutboundSettings(
+            allowlist=_list(env.get("NEXUS_OUTBOUND_ALLOWLIST")),
+            timeout_s=float(_int(env, "NEXUS_OUTBOUND_TIMEOUT", 10, minimum=1)),
+            max_response_bytes=_int(env, "NEXUS_OUTBOUND_MAX_BYTES", 10 * 1024 * 1024, minimum=1024),
+            per_host_concurrency=_int(env, "NEXUS_OUTBOUND_HOST_CONCURRENCY", 4, minimum=1),
+            per_host_rate=_int(env, "NEXUS_OUTBOUND_HOST_RATE", 20, minimum=1),
         ),
         admin=AdminSettings(
             email=env.get("NEXUS_ADMIN_EMAIL", "admin@nexus.local").strip().lower(),

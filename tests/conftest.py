@@ -28,6 +28,12 @@ os.environ.update(
         "NEXUS_ADMIN_EMAIL": ADMIN_EMAIL,
         "NEXUS_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "NEXUS_RATE_LIMIT": "100000",
+        # Jobs run in the test's own process on both engine paths; periodic ticks are called
+        # by the tests that need them, so no schedule fires in the middle of another test.
+        "NEXUS_WORKER_INPROCESS": "1",
+        "NEXUS_WORKER_SCHEDULES": "0",
+        # Tests serve their targets (webhook receivers, APIs to discover) on loopback.
+        "NEXUS_OUTBOUND_ALLOWLIST": "127.0.0.1,localhost",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
     }
 )
