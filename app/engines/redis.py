@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import cast
 
 import redis
 import redis.asyncio as aioredis
@@ -60,7 +62,12 @@ class RedisEngine:
     async def start(self) -> None:
         url = await asyncio.to_thread(self.resolve_url)
         self.client = aioredis.Redis.from_url(url, health_check_interval=30)
-        await self.client.ping()
+        await self._ping()
+
+    async def _ping(self) -> None:
+        # redis-py 7 types ping() for sync and async clients alike; this one is async.
+        assert self.client is not None, "redis engine not started"
+        await cast(Awaitable[bool], self.client.ping())
 
     async def stop(self) -> None:
         if self.client is not None:
@@ -70,5 +77,4 @@ class RedisEngine:
             await asyncio.to_thread(self.embedded.stop)
 
     async def check(self) -> None:
-        assert self.client is not None, "redis engine not started"
-        await asyncio.wait_for(self.client.ping(), timeout=2)
+        await asyncio.wait_for(self._ping(), timeout=2)
