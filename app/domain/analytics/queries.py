@@ -166,29 +166,22 @@ def _raw(query: TrendQuery) -> CompiledQuery:
     if query.breakdown:
         breakdown = b.text_of(query.breakdown, "breakdown")
         b.bind("breakdown_limit", query.breakdown_limit)
-        where = b.where_sql()
-        # Top values by number of events over the whole range, then only those values.
-        top = (
-            "WITH top_values AS (\n"
-            f"    SELECT {breakdown} AS series\n"
-            f"    FROM events\n"
-            f"{textwrap.indent(where, '    ')}\n"
-            "    GROUP BY series\n"
-            "    ORDER BY count() DESC, series\n"
-            "    LIMIT {breakdown_limit:UInt16}\n"
-            ")\n"
-        )
+        # Top values by number of events over the whole range, then only those values. One
+        # scan: each group's count is summed per value by a window, then ranked; a CTE with
+        # `IN (SELECT ...)` would read the rows twice.
+        total = "sum(count()) OVER (PARTITION BY series)" if series_mode else "count()"
         columns = [f"{bucket} AS t"] if series_mode else []
-        columns += [f"{breakdown} AS series", f"{aggregate} AS value"]
+        columns += [f"{breakdown} AS series", f"{aggregate} AS value", f"{total} AS series_total"]
         group = "t, series" if series_mode else "series"
+        grouped = "SELECT\n    " + ",\n    ".join(columns) + "\nFROM events\n" + b.where_sql() + f"\nGROUP BY {group}"
+        ranked = (
+            f"SELECT {group}, value, dense_rank() OVER (ORDER BY series_total DESC, series) AS series_rank\n"
+            f"FROM (\n{textwrap.indent(grouped, '    ')}\n)"
+        )
         sql = (
-            top
-            + "SELECT\n    "
-            + ",\n    ".join(columns)
-            + "\nFROM events\n"
-            + where
-            + "\n  AND series IN (SELECT series FROM top_values)"
-            + f"\nGROUP BY {group}\nORDER BY {group}"
+            f"SELECT {group}, value\nFROM (\n{textwrap.indent(ranked, '    ')}\n)\n"
+            "WHERE series_rank <= {breakdown_limit:UInt16}\n"
+            f"ORDER BY {group}"
         )
         return CompiledQuery(sql=sql, params=b.params, source=EVENTS, has_series=True)
 

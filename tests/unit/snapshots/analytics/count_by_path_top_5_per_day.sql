@@ -1,28 +1,23 @@
 -- source: events
-WITH top_values AS (
-    SELECT path AS series
-    FROM events
-    WHERE app_id = {app_id:UUID}
-      AND org_id = {org_id:UUID}
-      AND timestamp >= {date_from:DateTime('UTC')}
-      AND timestamp < {date_to:DateTime('UTC')}
-      AND event IN ({event_0:String})
-    GROUP BY series
-    ORDER BY count() DESC, series
-    LIMIT {breakdown_limit:UInt16}
+SELECT t, series, value
+FROM (
+    SELECT t, series, value, dense_rank() OVER (ORDER BY series_total DESC, series) AS series_rank
+    FROM (
+        SELECT
+            toStartOfDay(timestamp) AS t,
+            path AS series,
+            count() AS value,
+            sum(count()) OVER (PARTITION BY series) AS series_total
+        FROM events
+        WHERE app_id = {app_id:UUID}
+          AND org_id = {org_id:UUID}
+          AND timestamp >= {date_from:DateTime('UTC')}
+          AND timestamp < {date_to:DateTime('UTC')}
+          AND event IN ({event_0:String})
+        GROUP BY t, series
+    )
 )
-SELECT
-    toStartOfDay(timestamp) AS t,
-    path AS series,
-    count() AS value
-FROM events
-WHERE app_id = {app_id:UUID}
-  AND org_id = {org_id:UUID}
-  AND timestamp >= {date_from:DateTime('UTC')}
-  AND timestamp < {date_to:DateTime('UTC')}
-  AND event IN ({event_0:String})
-  AND series IN (SELECT series FROM top_values)
-GROUP BY t, series
+WHERE series_rank <= {breakdown_limit:UInt16}
 ORDER BY t, series
 
 -- params:

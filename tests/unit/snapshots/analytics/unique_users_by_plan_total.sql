@@ -1,27 +1,22 @@
 -- source: events
-WITH top_values AS (
-    SELECT JSONExtractString(properties, {breakdown:String}) AS series
-    FROM events
-    WHERE app_id = {app_id:UUID}
-      AND org_id = {org_id:UUID}
-      AND timestamp >= {date_from:DateTime('UTC')}
-      AND timestamp < {date_to:DateTime('UTC')}
-      AND JSONExtractString(properties, {filter_0_property:String}) != {filter_0_value:String}
-    GROUP BY series
-    ORDER BY count() DESC, series
-    LIMIT {breakdown_limit:UInt16}
+SELECT series, value
+FROM (
+    SELECT series, value, dense_rank() OVER (ORDER BY series_total DESC, series) AS series_rank
+    FROM (
+        SELECT
+            JSONExtractString(properties, {breakdown:String}) AS series,
+            uniq(distinct_id) AS value,
+            count() AS series_total
+        FROM events
+        WHERE app_id = {app_id:UUID}
+          AND org_id = {org_id:UUID}
+          AND timestamp >= {date_from:DateTime('UTC')}
+          AND timestamp < {date_to:DateTime('UTC')}
+          AND JSONExtractString(properties, {filter_0_property:String}) != {filter_0_value:String}
+        GROUP BY series
+    )
 )
-SELECT
-    JSONExtractString(properties, {breakdown:String}) AS series,
-    uniq(distinct_id) AS value
-FROM events
-WHERE app_id = {app_id:UUID}
-  AND org_id = {org_id:UUID}
-  AND timestamp >= {date_from:DateTime('UTC')}
-  AND timestamp < {date_to:DateTime('UTC')}
-  AND JSONExtractString(properties, {filter_0_property:String}) != {filter_0_value:String}
-  AND series IN (SELECT series FROM top_values)
-GROUP BY series
+WHERE series_rank <= {breakdown_limit:UInt16}
 ORDER BY series
 
 -- params:
