@@ -50,6 +50,10 @@ class CompiledQuery(msgspec.Struct, frozen=True):
     has_series: bool
 
 
+# The ClickHouse type of a time bound on each table's time column (see _Builder).
+TIME_PARAM_TYPES = {"timestamp": "DateTime64(3, 'UTC')", "hour": "DateTime('UTC')"}
+
+
 def _time(moment: datetime) -> str:
     """ClickHouse's DateTime text (UTC): a string parameter reads the same on both backends."""
     return moment.strftime("%Y-%m-%d %H:%M:%S")
@@ -88,11 +92,15 @@ class _Builder:
             "date_from": _time(query.date_from),
             "date_to": _time(query.date_to),
         }
+        # Bounds typed like the column: chDB 26.9 compares a DateTime64(3) with a DateTime
+        # as if the former were rounded up to the second, so an event at 12:00:59.500 would
+        # count as not before 12:01:00.
+        kind = TIME_PARAM_TYPES[time_column]
         self.where = [
             "app_id = {app_id:UUID}",
             "org_id = {org_id:UUID}",
-            f"{time_column} >= {{date_from:DateTime('UTC')}}",
-            f"{time_column} < {{date_to:DateTime('UTC')}}",
+            f"{time_column} >= {{date_from:{kind}}}",
+            f"{time_column} < {{date_to:{kind}}}",
         ]
 
     def bind(self, name: str, value: Any) -> str:
@@ -250,7 +258,7 @@ FROM (
     FROM events
     WHERE app_id = {app_id:UUID}
       AND org_id = {org_id:UUID}
-      AND timestamp >= {since:DateTime('UTC')}
+      AND timestamp >= {since:DateTime64(3, 'UTC')}
     LIMIT {sample:UInt32}
 )
 GROUP BY name

@@ -16,6 +16,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,6 +37,9 @@ FLUSH_ROWS = Histogram(
     "nexus_ingest_flush_rows", "Rows per ClickHouse insert", ["table"], buckets=(1, 10, 100, 1_000, 10_000, 100_000)
 )
 OnFlushed = Callable[[pa.Table], Awaitable[None]]
+# How long after the first attempt a retried event (with no timestamp of its own) is still
+# recognised by its uuid.
+RETRY_HORIZON = timedelta(days=1)
 
 
 class Overloaded(Exception):
@@ -168,11 +172,23 @@ class GroupCommitWriter:
         if not check:
             return rows
         apps = pc.unique(rows.column("app_id")).to_pylist()
+        bounds = pc.min_max(rows.column("timestamp"))
         existing = await self._store.query_arrow(
             # (An alias named like the column would shadow it in WHERE: ClickHouse scoping.)
+            # The time bound lets the sort key skip all but a day of each application's
+            # granules. A retry carries its own timestamp, or (none sent) gets a later time
+            # of receipt: the stored copy is never after the batch, nor, for retries within
+            # RETRY_HORIZON, much before it.
             f"SELECT toString(uuid) AS stored FROM {self._table} "
-            "WHERE app_id IN {apps:Array(UUID)} AND uuid IN {uuids:Array(UUID)}",
-            {"apps": apps, "uuids": rows.column("uuid").to_pylist()},
+            "WHERE app_id IN {apps:Array(UUID)} AND uuid IN {uuids:Array(UUID)} "
+            "AND timestamp >= {earliest:DateTime64(3, 'UTC')} AND timestamp < {latest:DateTime64(3, 'UTC')}",
+            {
+                "apps": apps,
+                "uuids": rows.column("uuid").to_pylist(),
+                # Whole seconds, as text: reads the same on both ClickHouse backends.
+                "earliest": f"{bounds['min'].as_py() - RETRY_HORIZON:%Y-%m-%d %H:%M:%S}",
+                "latest": f"{bounds['max'].as_py() + timedelta(seconds=1):%Y-%m-%d %H:%M:%S}",
+            },
         )
         if existing.num_rows == 0:
             return rows

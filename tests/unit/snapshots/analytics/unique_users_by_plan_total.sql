@@ -10,8 +10,8 @@ FROM (
         FROM events
         WHERE app_id = {app_id:UUID}
           AND org_id = {org_id:UUID}
-          AND timestamp >= {date_from:DateTime('UTC')}
-          AND timestamp < {date_to:DateTime('UTC')}
+          AND timestamp >= {date_from:DateTime64(3, 'UTC')}
+          AND timestamp < {date_to:DateTime64(3, 'UTC')}
           AND JSONExtractString(properties, {filter_0_property:String}) != {filter_0_value:String}
         GROUP BY series
     )
