@@ -210,3 +210,28 @@ async def test_names_seen_most_frequent_first(client: httpx.AsyncClient, make_or
     }
     props = (await client.get(f"/v1/applications/{app_id}/property-names", headers=owner.headers)).json()
     assert [item["name"] for item in props["items"]] == ["ms", "path", "plan"]
+
+
+async def test_sub_second_events_at_the_range_edges(
+    client: httpx.AsyncClient, make_org: Any, started_app: Litestar
+) -> None:
+    """An event half a second before `to` is inside; half a second before `from`, outside.
+    (chDB once compared millisecond times with whole-second bounds as if rounded up.)"""
+    owner = await make_org()
+    app_id = await _app(client, owner)
+    start = day_start(2)
+    end = start + timedelta(minutes=2)
+    # One insert each: a part of its own, whose index range is that one event (where the
+    # engine's index analysis went wrong).
+    for moment in (start - timedelta(milliseconds=500), end - timedelta(milliseconds=500)):
+        await insert_events(started_app, app_id, owner.org_id, [event("pageview", moment)])
+    response = await client.get(
+        f"/v1/applications/{app_id}/timeseries",
+        params={"event": "pageview", "interval": "minute", "from": iso(start), "to": iso(end)},
+        headers=owner.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["points"] == [
+        {"t": iso(start), "value": 0},
+        {"t": iso(start + timedelta(minutes=1)), "value": 1},
+    ]
