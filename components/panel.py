@@ -24,7 +24,16 @@ OPERATOR_LABELS = {
     "lt": "less than",
     "is_set": "is set",
 }
-CHART_LABELS = {"line": "Line", "area": "Area", "bar": "Bars", "number": "Big number", "table": "Table"}
+CHART_LABELS = {
+    "line": "Line",
+    "area": "Area",
+    "bar": "Bars",
+    "number": "Big number",
+    "table": "Table",
+    "funnel": "Funnel",
+    "retention": "Retention",
+}
+WINDOW_LABELS = {"1h": "1 hour", "1d": "1 day", "7d": "7 days", "14d": "14 days"}
 
 
 def events_text(spec: QuerySpec) -> str:
@@ -35,6 +44,14 @@ def events_text(spec: QuerySpec) -> str:
 
 def measure_text(spec: QuerySpec) -> str:
     """ "Count of signup", "Average of duration_ms in checkout"."""
+    if spec.funnel is not None:
+        return "Funnel: " + " → ".join(spec.funnel.steps)
+    if spec.retention is not None:
+        start, back = (
+            "any event" if name == ALL_EVENTS else name
+            for name in (spec.retention.start_event, spec.retention.return_event)
+        )
+        return f"Retention: {start} → {back}"
     events = events_text(spec)
     if spec.aggregation == "count":
         return f"Count of {events}"
@@ -51,7 +68,11 @@ def describe(spec: QuerySpec, chart_type: str) -> str:
     """One line under a panel's title: range, buckets, breakdown and filters."""
     range_text = "Fixed range" if spec.date_from is not None else RANGE_LABELS[spec.range]
     parts = [range_text]
-    if chart_type not in ("number", "table"):
+    if chart_type == "funnel" and spec.funnel is not None:
+        parts.append(f"within {WINDOW_LABELS[spec.funnel.window]}")
+    elif chart_type == "retention" and spec.retention is not None:
+        parts = [f"Last {spec.retention.weeks} weeks, by first-seen week"]
+    elif chart_type not in ("number", "table"):
         parts.append(INTERVAL_LABELS[spec.interval])
     if spec.breakdown:
         parts.append(f"by {spec.breakdown} (top {spec.breakdown_limit})")

@@ -9,7 +9,9 @@
  *                                <html data-theme> and of the OS colour scheme
  *   form[data-confirm]           asks before submitting (delete buttons)
  *   select[data-toggles="x"]     shows [data-show-when="x"] only for the values listed in
- *                                its data-show-values (the builder's numeric property)
+ *                                its data-show-values (the builder's numeric property); a
+ *                                checked radio with data-toggles does the same (chart kind)
+ *   input[data-funnel-step]      once every funnel step is filled, adds another (up to 8)
  *   select[data-names-app]       refills the builder's event/property datalists with the
  *                                names seen by the chosen application
  *
@@ -229,8 +231,37 @@
     });
   }
 
+  /* A new blank funnel step after the last one is filled (the server pads the same way). */
+  var MAX_FUNNEL_STEPS = 8;
+  function growFunnel(input) {
+    var steps = doc.querySelectorAll("input[data-funnel-step]");
+    var last = steps[steps.length - 1];
+    if (input !== last || !input.value.trim() || steps.length >= MAX_FUNNEL_STEPS) return;
+    var row = last.parentNode.cloneNode(true);
+    var id = "field-funnel-steps-" + steps.length;
+    var field = row.querySelector("input");
+    var label = row.querySelector("label");
+    row.querySelectorAll(".help, .error-text").forEach(function (node) { node.remove(); });
+    field.id = id;
+    field.value = "";
+    field.placeholder = "another step (optional)";
+    field.removeAttribute("aria-describedby");
+    field.removeAttribute("aria-invalid");
+    if (label) { label.htmlFor = id; label.textContent = "Step " + (steps.length + 1); }
+    last.parentNode.parentNode.insertBefore(row, last.parentNode.nextSibling);
+  }
+
+  doc.addEventListener("input", function (event) {
+    var el = event.target;
+    if (el instanceof HTMLInputElement && el.hasAttribute("data-funnel-step")) growFunnel(el);
+  });
+
   doc.addEventListener("change", function (event) {
     var el = event.target;
+    if (el instanceof HTMLInputElement && el.type === "radio" && el.checked && el.hasAttribute("data-toggles")) {
+      syncToggles(el);
+      return;
+    }
     if (!(el instanceof HTMLSelectElement)) return;
     if (el.hasAttribute("data-toggles")) syncToggles(el);
     if (el.hasAttribute("data-names-app")) loadNames(el.value);
@@ -238,7 +269,7 @@
 
   function init() {
     drawWithin(doc);
-    var toggles = doc.querySelectorAll("select[data-toggles]");
+    var toggles = doc.querySelectorAll("select[data-toggles], input[data-toggles]:checked");
     for (var i = 0; i < toggles.length; i++) syncToggles(toggles[i]);
   }
 

@@ -75,6 +75,44 @@ def _as_number(value: FilterValue) -> float | None:
         return None
 
 
+FunnelWindow = Literal["1h", "1d", "7d", "14d"]
+MIN_FUNNEL_STEPS = 2
+MAX_FUNNEL_STEPS = 8
+MAX_RETENTION_WEEKS = 12
+
+
+class FunnelSpec(msgspec.Struct, forbid_unknown_fields=True):
+    """Ordered steps a person must do within `window` of the first (funnels.py)."""
+
+    steps: Annotated[list[EventName], msgspec.Meta(min_length=MIN_FUNNEL_STEPS, max_length=MAX_FUNNEL_STEPS)]
+    window: FunnelWindow = "1d"
+
+    def __post_init__(self) -> None:
+        steps = [name.strip() for name in self.steps]
+        if any(not name for name in steps):
+            raise ValueError("funnel steps cannot be blank")
+        if ALL_EVENTS in steps:
+            raise ValueError("each funnel step is one event name; `*` cannot be a step")
+        if len(set(steps)) != len(steps):
+            raise ValueError("each funnel step must be a different event")
+        self.steps = steps
+
+
+class RetentionSpec(msgspec.Struct, forbid_unknown_fields=True):
+    """Weekly cohorts by first `start_event`, returning with `return_event` (retention.py);
+    `*` means any event."""
+
+    start_event: EventName = ALL_EVENTS
+    return_event: EventName = ALL_EVENTS
+    weeks: Annotated[int, msgspec.Meta(ge=2, le=MAX_RETENTION_WEEKS)] = 8
+
+    def __post_init__(self) -> None:
+        self.start_event = self.start_event.strip()
+        self.return_event = self.return_event.strip()
+        if not self.start_event or not self.return_event:
+            raise ValueError("retention events cannot be blank; use `*` for any event")
+
+
 class QuerySpec(msgspec.Struct, forbid_unknown_fields=True):
     """What to chart, without the application (a panel's dashboard may supply it) and
     with a range relative to now unless `date_from`/`date_to` pin it."""
@@ -94,6 +132,10 @@ class QuerySpec(msgspec.Struct, forbid_unknown_fields=True):
     date_to: datetime | None = None
     # Only for organisation-wide dashboards; a dashboard of one application supplies it.
     app_id: str | None = None
+    # Funnel and retention panels: their steps or cohorts (the fields above give the range
+    # and filters of a funnel; a retention panel's range is its number of weeks).
+    funnel: FunnelSpec | None = None
+    retention: RetentionSpec | None = None
 
     def __post_init__(self) -> None:
         events = list(dict.fromkeys(name.strip() for name in self.events))

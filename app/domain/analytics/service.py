@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Generic, TypeVar
 
 import polars as pl
 
-from app.domain.analytics import queries, shaping
+from app.domain.analytics import funnels, queries, retention, shaping
 from app.domain.analytics.schemas import Point, SeenName, Series, Total, TrendQuery
 from app.engines.clickhouse import AnalyticsStore, query_frame
 
@@ -44,22 +45,25 @@ class TrendResult:
         return [Total(label=row["series"], value=row["value"]) for row in frame.iter_rows(named=True)]
 
 
-class _Cache:
+R = TypeVar("R")
+
+
+class _Cache(Generic[R]):
     """A small time-bounded cache of shaped frames (they are immutable)."""
 
     def __init__(self, ttl_s: float, max_entries: int) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
-        self._entries: dict[str, tuple[float, TrendResult]] = {}
+        self._entries: dict[str, tuple[float, R]] = {}
 
-    def get(self, key: str) -> TrendResult | None:
+    def get(self, key: str) -> R | None:
         entry = self._entries.get(key)
         if entry is None or entry[0] < time.monotonic():
             self._entries.pop(key, None)
             return None
         return entry[1]
 
-    def put(self, key: str, result: TrendResult) -> None:
+    def put(self, key: str, result: R) -> None:
         if len(self._entries) >= self.max_entries:
             now = time.monotonic()
             self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
@@ -71,7 +75,9 @@ class _Cache:
         self._entries.clear()
 
 
-cache = _Cache(CACHE_TTL_S, CACHE_MAX_ENTRIES)
+cache: _Cache[TrendResult] = _Cache(CACHE_TTL_S, CACHE_MAX_ENTRIES)
+funnel_cache: _Cache[funnels.FunnelResult] = _Cache(CACHE_TTL_S, CACHE_MAX_ENTRIES)
+retention_cache: _Cache[retention.RetentionResult] = _Cache(CACHE_TTL_S, CACHE_MAX_ENTRIES)
 
 
 async def run(store: AnalyticsStore, query: TrendQuery, source: str | None = None, fresh: bool = False) -> TrendResult:
@@ -84,6 +90,32 @@ async def run(store: AnalyticsStore, query: TrendQuery, source: str | None = Non
     raw = await query_frame(store, compiled.sql, compiled.params)
     result = TrendResult(query=query, source=compiled.source, frame=shaping.shape(raw, query))
     cache.put(key, result)
+    return result
+
+
+async def run_funnel(store: AnalyticsStore, query: funnels.FunnelQuery, fresh: bool = False) -> funnels.FunnelResult:
+    """People per funnel step (cached like trends)."""
+    key = query.cache_key()
+    if not fresh and (hit := funnel_cache.get(key)) is not None:
+        return hit
+    compiled = funnels.build(query)
+    raw = await query_frame(store, compiled.sql, compiled.params)
+    result = funnels.FunnelResult(query=query, frame=funnels.conversion(raw, query.steps))
+    funnel_cache.put(key, result)
+    return result
+
+
+async def run_retention(
+    store: AnalyticsStore, query: retention.RetentionQuery, fresh: bool = False
+) -> retention.RetentionResult:
+    """The cohort-by-week grid (cached like trends)."""
+    key = query.cache_key()
+    if not fresh and (hit := retention_cache.get(key)) is not None:
+        return hit
+    compiled = retention.build(query)
+    raw = await query_frame(store, compiled.sql, compiled.params)
+    result = retention.RetentionResult(query=query, frame=retention.matrix(raw, query.first_week(), query.weeks))
+    retention_cache.put(key, result)
     return result
 
 

@@ -7,7 +7,7 @@ import re
 import polars as pl
 from litestar import Response
 
-from app.domain.analytics import shaping
+from app.domain.analytics import funnels, retention, shaping
 from app.domain.analytics.service import TrendResult
 from app.domain.dashboards.schemas import Panel, PanelData
 
@@ -16,7 +16,9 @@ from app.domain.dashboards.schemas import Panel, PanelData
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def panel_data(panel: Panel, result: TrendResult) -> PanelData:
+def panel_data(panel: Panel, result: TrendResult | funnels.FunnelResult | retention.RetentionResult) -> PanelData:
+    if not isinstance(result, TrendResult):
+        return _people_data(panel, result)
     query = result.query
     series_mode = query.mode == "series"
     return PanelData(
@@ -32,6 +34,50 @@ def panel_data(panel: Panel, result: TrendResult) -> PanelData:
     )
 
 
+def _people_data(panel: Panel, result: funnels.FunnelResult | retention.RetentionResult) -> PanelData:
+    """Funnels and retention count people; retention's buckets are weeks."""
+    query = result.query
+    if isinstance(result, funnels.FunnelResult):
+        return PanelData(
+            panel_id=panel.id,
+            chart_type=panel.chart_type,
+            app_id=query.app_id,
+            interval=panel.query.interval,
+            aggregation="unique_users",
+            date_from=query.date_from,
+            date_to=query.date_to,
+            funnel=result.steps(),
+            overall_conversion=result.overall_conversion(),
+        )
+    return PanelData(
+        panel_id=panel.id,
+        chart_type=panel.chart_type,
+        app_id=query.app_id,
+        interval="week",
+        aggregation="unique_users",
+        date_from=query.date_from,
+        date_to=query.date_to,
+        retention=result.cohorts(),
+    )
+
+
+def people_csv(result: funnels.FunnelResult | retention.RetentionResult) -> str:
+    """Funnel: one row per step (`step`, `event`, `users`, `conversion %`, `step conversion %`,
+    `dropped`). Retention: one row per cohort (`cohort`, `size`, `week N`, `week N %`)."""
+    if isinstance(result, funnels.FunnelResult):
+        table = result.frame.select(
+            "step",
+            pl.col("event").map_elements(safe_cell, return_dtype=pl.Utf8),
+            "users",
+            pl.col("conversion").alias("conversion %"),
+            pl.col("step_conversion").alias("step conversion %"),
+            "dropped",
+        )
+    else:
+        table = retention.to_wide(result.frame)
+    return table.write_csv(date_format="%Y-%m-%d")
+
+
 def safe_cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
@@ -41,9 +87,11 @@ def label_heading(result: TrendResult) -> str:
     return result.query.breakdown or "event"
 
 
-def to_csv(result: TrendResult) -> str:
+def to_csv(result: TrendResult | funnels.FunnelResult | retention.RetentionResult) -> str:
     """Series mode: one row per bucket (`time`, then a column per series). Total mode:
-    one row per series (the label, `value`)."""
+    one row per series (the label, `value`). Funnels and retention: people_csv()."""
+    if not isinstance(result, TrendResult):
+        return people_csv(result)
     frame = result.frame
     if result.query.mode == "total":
         table = frame.select(
@@ -62,7 +110,9 @@ def filename(panel: Panel) -> str:
     return f"{slug}.csv"
 
 
-def csv_response(panel: Panel, result: TrendResult) -> Response[bytes]:
+def csv_response(
+    panel: Panel, result: TrendResult | funnels.FunnelResult | retention.RetentionResult
+) -> Response[bytes]:
     return Response(
         content=to_csv(result).encode(),
         media_type="text/csv; charset=utf-8",

@@ -15,6 +15,8 @@ from app.domain.dashboards.schemas import PanelCreate
 
 EVENT_INPUTS = 3
 FILTER_ROWS = 3
+FUNNEL_INPUTS = 3  # shown at first; one more blank each time they are all filled, up to 8
+MAX_FUNNEL_INPUTS = 8
 DEFAULTS: dict[str, Any] = {
     "title": "",
     "app_id": "",
@@ -29,6 +31,11 @@ DEFAULTS: dict[str, Any] = {
     "chart_type": "line",
     "width": "6",
     "height": "4",
+    "funnel_steps": [],
+    "funnel_window": "1d",
+    "retention_start": ALL_EVENTS,
+    "retention_return": ALL_EVENTS,
+    "retention_weeks": "8",
 }
 _SCALARS = (
     "title",
@@ -41,6 +48,10 @@ _SCALARS = (
     "range",
     "date_from",
     "date_to",
+    "funnel_window",
+    "retention_start",
+    "retention_return",
+    "retention_weeks",
 )
 _PANEL_FIELDS = ("chart_type", "width", "height")
 
@@ -63,6 +74,7 @@ def values_from_form(form: FormLike) -> dict[str, Any]:
     """The form as the template shows it again (strings, as typed)."""
     values: dict[str, Any] = {name: form.get(name) for name in (*_SCALARS, *_PANEL_FIELDS)}
     values["events"] = form.getall("events")
+    values["funnel_steps"] = form.getall("funnel_steps")
     rows = zip(
         form.getall("filter_property"), form.getall("filter_operator"), form.getall("filter_value"), strict=False
     )
@@ -93,6 +105,11 @@ def values_from_panel(panel: Any) -> dict[str, Any]:
         # A range pinned through the API is kept; the form cannot show it.
         "date_from": spec.date_from,
         "date_to": spec.date_to,
+        "funnel_steps": list(spec.funnel.steps) if spec.funnel else [],
+        "funnel_window": spec.funnel.window if spec.funnel else "1d",
+        "retention_start": spec.retention.start_event if spec.retention else ALL_EVENTS,
+        "retention_return": spec.retention.return_event if spec.retention else ALL_EVENTS,
+        "retention_weeks": str(spec.retention.weeks) if spec.retention else "8",
     }
 
 
@@ -101,9 +118,12 @@ def padded(values: dict[str, Any]) -> dict[str, Any]:
     events = [name for name in values.get("events") or [] if name] or [ALL_EVENTS]
     filters = [row for row in values.get("filters") or [] if row.get("property") or row.get("value")]
     blank_filter = {"property": "", "operator": "eq", "value": ""}
+    steps = [name for name in values.get("funnel_steps") or [] if name]
+    step_inputs = min(max(FUNNEL_INPUTS, len(steps) + 1), MAX_FUNNEL_INPUTS)
     return {
         **DEFAULTS,
         **values,
+        "funnel_steps": steps + [""] * max(step_inputs - len(steps), 0),
         "events": events + [""] * max(EVENT_INPUTS - len(events), 0),
         "filters": filters + [blank_filter] * max(FILTER_ROWS - len(filters), 1),
     }
@@ -130,6 +150,18 @@ def parse(values: dict[str, Any]) -> tuple[PanelCreate | None, dict[str, str]]:
         spec["breakdown_limit"] = values["breakdown_limit"]
     if values.get("date_from") and values.get("date_to"):
         spec["date_from"], spec["date_to"] = values["date_from"], values["date_to"]
+    chart_type = values.get("chart_type")
+    if chart_type == "funnel":
+        steps = [name for name in values.get("funnel_steps", []) if name]
+        spec["funnel"] = {"steps": steps, "window": values.get("funnel_window") or "1d"}
+    elif chart_type == "retention":
+        spec["retention"] = {
+            "start_event": values.get("retention_start") or ALL_EVENTS,
+            "return_event": values.get("retention_return") or ALL_EVENTS,
+            "weeks": values.get("retention_weeks") or "8",
+        }
+    if chart_type in ("funnel", "retention"):
+        spec["interval"] = "day"  # their ranges need no buckets; a day grid fits every range
     body: dict[str, Any] = {"query": spec, "title": values.get("title", "")}
     for name in _PANEL_FIELDS:
         if values.get(name):
@@ -140,6 +172,8 @@ def parse(values: dict[str, Any]) -> tuple[PanelCreate | None, dict[str, str]]:
         field = field_of(str(exc))
         if field == "property" and "needs" in str(exc):
             return None, {field: "Choose the numeric property to aggregate, e.g. revenue or duration_ms."}
+        if field == "funnel_steps" and "length" in str(exc):
+            return None, {field: "Choose 2 to 8 steps, one event each, in the order people do them."}
         return None, {field: sentence(str(exc))}
 
 
@@ -150,11 +184,21 @@ def field_of(message: str) -> str:
     if path.startswith("query."):
         path = path.removeprefix("query.")
     name = path.split(".")[0].split("[")[0]
+    if name == "funnel":
+        return "funnel_window" if path.endswith("window") else "funnel_steps"
+    if name == "retention":
+        return {"weeks": "retention_weeks", "start_event": "retention_start"}.get(
+            path.split(".")[-1], "retention_return"
+        )
     if name in ("events", "filters", "breakdown_limit", "property", "breakdown", "interval", "range", "aggregation"):
         return name
     if name in ("title", "chart_type", "width", "height", "app_id"):
         return name
     lowered = message.lower()
+    if "funnel" in lowered:
+        return "funnel_steps"
+    if "retention" in lowered:
+        return "retention_start"
     if "`property`" in lowered:
         return "property"
     if "event" in lowered or "`*`" in lowered:

@@ -31,7 +31,14 @@ from app.domain.dashboards.views import (
     organisation_apps,
     panel_body,
 )
-from components.panel import AGGREGATION_LABELS, CHART_LABELS, INTERVAL_LABELS, OPERATOR_LABELS, panel_view
+from components.panel import (
+    AGGREGATION_LABELS,
+    CHART_LABELS,
+    INTERVAL_LABELS,
+    OPERATOR_LABELS,
+    WINDOW_LABELS,
+    panel_view,
+)
 
 WIDTHS = [("3", "Quarter"), ("4", "Third"), ("6", "Half"), ("8", "Two thirds"), ("12", "Full width")]
 HEIGHTS = [("3", "Short"), ("4", "Medium"), ("6", "Tall")]
@@ -81,6 +88,7 @@ class PanelPages(Controller):
             intervals=[(k, v.removeprefix("per ").capitalize()) for k, v in INTERVAL_LABELS.items()],
             ranges=list(timerange.RANGE_LABELS.items()),
             chart_types=list(CHART_LABELS.items()),
+            funnel_windows=list(WINDOW_LABELS.items()),
             widths=WIDTHS,
             heights=HEIGHTS,
             all_events=ALL_EVENTS,
@@ -128,6 +136,14 @@ class PanelPages(Controller):
         app_id = row["app_id"] or spec.app_id
         if app_id is None or await applications.get(db, principal.org_id, app_id) is None:
             return fragment(request, error="Choose an application to preview.")
+        if data.chart_type in ("funnel", "retention"):
+            try:
+                people = await service.run_people_chart(
+                    state.engines.clickhouse, data.chart_type, spec, app_id, principal.org_id
+                )
+            except ApiError as exc:
+                return fragment(request, error=exc.message)
+            return fragment(request, body=panel_body(people, data.chart_type), chart_id="preview")
         mode: Mode = "total" if data.chart_type in TOTAL_CHARTS else "series"
         try:
             query = timerange.resolve(spec, app_id, principal.org_id, datetime.now(UTC), mode)

@@ -9,10 +9,12 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from app.domain.analytics.funnels import FunnelStep
+from app.domain.analytics.retention import RetentionCohort
 from app.domain.analytics.schemas import QuerySpec, Series, Total
 
-ChartType = Literal["line", "area", "bar", "number", "table"]
-CHART_TYPES: tuple[str, ...] = ("line", "area", "bar", "number", "table")
+ChartType = Literal["line", "area", "bar", "number", "table", "funnel", "retention"]
+CHART_TYPES: tuple[str, ...] = ("line", "area", "bar", "number", "table", "funnel", "retention")
 # Big numbers and tables show one value per series over the whole range; charts show buckets.
 TOTAL_CHARTS = frozenset({"number", "table"})
 
@@ -83,6 +85,17 @@ class PanelCreate(msgspec.Struct, forbid_unknown_fields=True):
     height: Height = 4
     position: Position | None = None
 
+    def __post_init__(self) -> None:
+        check_kind(self.chart_type, self.query)
+
+
+def check_kind(chart_type: str, query: QuerySpec) -> None:
+    """Funnel and retention panels need their settings in the query (ValueError: a 400)."""
+    if chart_type == "funnel" and query.funnel is None:
+        raise ValueError("a funnel panel needs `query.funnel`: its `steps` (2-8 event names) and `window`")
+    if chart_type == "retention" and query.retention is None:
+        raise ValueError("a retention panel needs `query.retention`: `start_event`, `return_event` and `weeks`")
+
 
 class PanelUpdate(msgspec.Struct, forbid_unknown_fields=True):
     query: QuerySpec | UnsetType = UNSET
@@ -111,3 +124,8 @@ class PanelData(msgspec.Struct):
     date_to: datetime = msgspec.field(name="to")
     series: list[Series] = msgspec.field(default_factory=list)
     totals: list[Total] = msgspec.field(default_factory=list)
+    # Funnel panels: people per step, and the % of the first step who reached the last.
+    funnel: list[FunnelStep] | None = None
+    overall_conversion: float | None = None
+    # Retention panels: one row per weekly cohort, oldest first.
+    retention: list[RetentionCohort] | None = None

@@ -14,17 +14,19 @@ from psycopg import AsyncConnection
 from app.core import audit
 from app.core.auth import Principal
 from app.core.errors import ApiError
+from app.domain.analytics import funnels, retention, timerange
 from app.domain.analytics import service as analytics
-from app.domain.analytics import timerange
 from app.domain.analytics.schemas import Mode, QuerySpec
 from app.domain.applications import queries as applications
 from app.domain.dashboards import queries
-from app.domain.dashboards.schemas import MAX_PANELS, TOTAL_CHARTS, Dashboard, DashboardSummary, Panel
+from app.domain.dashboards.schemas import MAX_PANELS, TOTAL_CHARTS, Dashboard, DashboardSummary, Panel, check_kind
 from app.engines.clickhouse import AnalyticsStore
 
 Conn = AsyncConnection[Any]
 Request = ASGIConnection[Any, Any, Any, Any]
 Row = dict[str, Any]
+# What a panel's query gives: a trend (line, area, bar, number, table), a funnel or cohorts.
+PanelResult = analytics.TrendResult | funnels.FunnelResult | retention.RetentionResult
 DASHBOARD_FIELDS = ("id", "name", "description", "app_id", "created_by", "created_at", "updated_at")
 
 
@@ -189,6 +191,8 @@ async def update_panel(
 ) -> Row:
     async with conn.transaction():
         dashboard = await _locked(conn, principal, dashboard_id)
+        if "chart_type" in changes or "query" in changes:
+            await _check_kind_change(conn, principal, dashboard_id, panel_id, changes)
         if isinstance(changes.get("query"), QuerySpec):
             changes = {
                 **changes,
@@ -200,6 +204,20 @@ async def update_panel(
         details = {"dashboard_id": dashboard_id, "fields": sorted(changes)}
         await audit.record(conn, principal, "panel.updated", "panel", panel_id, request, details)
     return row
+
+
+async def _check_kind_change(
+    conn: Conn, principal: Principal, dashboard_id: str, panel_id: str, changes: dict[str, Any]
+) -> None:
+    """A PATCH may change the chart or the query alone: the pair must still fit."""
+    current = await queries.panel(conn, principal.org_id, dashboard_id, panel_id)
+    if current is None:
+        raise _panel_not_found()
+    query = changes.get("query") or msgspec.convert(current["query"], QuerySpec)
+    try:
+        check_kind(changes.get("chart_type") or current["chart_type"], query)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_panel", str(exc)[0].upper() + str(exc)[1:] + ".", [{"key": "query"}]) from exc
 
 
 async def delete_panel(conn: Conn, principal: Principal, dashboard_id: str, panel_id: str, request: Request) -> None:
@@ -287,7 +305,7 @@ async def panel_data(
     dashboard_id: str,
     panel_id: str,
     now: datetime | None = None,
-) -> tuple[Row, Panel, analytics.TrendResult]:
+) -> tuple[Row, Panel, PanelResult]:
     """Run a panel's query over its range ending `now`."""
     dashboard, row = await get_panel(conn, principal, dashboard_id, panel_id)
     panel = to_panel(row)
@@ -302,7 +320,7 @@ async def run_panel(
     panel: Panel,
     now: datetime | None = None,
     fresh: bool = False,
-) -> analytics.TrendResult:
+) -> PanelResult:
     app_id = panel_app_id(dashboard, panel.query)
     if app_id is None:
         # The dashboard was made organisation-wide after the panel was added.
@@ -311,9 +329,35 @@ async def run_panel(
         raise ApiError(
             409, "no_application", "This panel's application no longer exists; edit the panel to choose another."
         )
+    if panel.chart_type in ("funnel", "retention"):
+        return await run_people_chart(store, panel.chart_type, panel.query, app_id, principal.org_id, now, fresh)
     mode: Mode = "total" if panel.chart_type in TOTAL_CHARTS else "series"
     try:
         query = timerange.resolve(panel.query, app_id, principal.org_id, now or datetime.now(UTC), mode)
     except timerange.RangeError as exc:
         raise ApiError(400, "invalid_range", str(exc)) from exc
     return await analytics.run(store, query, fresh=fresh)
+
+
+async def run_people_chart(
+    store: AnalyticsStore,
+    chart_type: str,
+    spec: QuerySpec,
+    app_id: str,
+    org_id: str,
+    now: datetime | None = None,
+    fresh: bool = False,
+) -> funnels.FunnelResult | retention.RetentionResult:
+    """A funnel or retention panel's numbers (the builder's preview runs unsaved ones)."""
+    now = now or datetime.now(UTC)
+    try:
+        check_kind(chart_type, spec)
+    except ValueError as exc:
+        raise ApiError(409, "invalid_panel", "This panel's settings are incomplete; edit it to finish them.") from exc
+    if chart_type == "retention":
+        return await analytics.run_retention(store, retention.resolve(spec, app_id, org_id, now), fresh=fresh)
+    try:
+        query = funnels.resolve(spec, app_id, org_id, now)
+    except timerange.RangeError as exc:
+        raise ApiError(400, "invalid_range", str(exc)) from exc
+    return await analytics.run_funnel(store, query, fresh=fresh)

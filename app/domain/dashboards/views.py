@@ -11,11 +11,14 @@ from litestar.response import Template
 from app.core.auth import Permission, Principal
 from app.core.deps import Db
 from app.core.errors import ApiError
+from app.domain.analytics import funnels, retention
 from app.domain.analytics.queries import is_integral
 from app.domain.analytics.service import TrendResult
 from app.domain.applications import queries as applications
 from app.domain.dashboards import export
 from components import charts
+from components import funnel as funnel_view
+from components import retention as retention_view
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -29,8 +32,12 @@ async def organisation_apps(db: Db, principal: Principal) -> list[dict[str, Any]
     return [{"id": row["id"], "name": row["name"]} for row in rows[:200]]
 
 
-def panel_body(result: TrendResult, panel_chart: str) -> dict[str, Any]:
+def panel_body(
+    result: TrendResult | funnels.FunnelResult | retention.RetentionResult, panel_chart: str
+) -> dict[str, Any]:
     """Everything the panel body macro draws: the figure, its text alternative, the range."""
+    if not isinstance(result, TrendResult):
+        return people_body(result)
     query = result.query
     integral = is_integral(query)
     label_heading = export.label_heading(result)
@@ -50,6 +57,29 @@ def panel_body(result: TrendResult, panel_chart: str) -> dict[str, Any]:
         "date_to": query.date_to,
         "interval": query.interval,
         "source": result.source,
+    }
+
+
+def people_body(result: funnels.FunnelResult | retention.RetentionResult) -> dict[str, Any]:
+    """A funnel (figure, summary, overall conversion) or a retention table (no figure)."""
+    common = {"date_from": result.query.date_from, "date_to": result.query.date_to, "source": "events"}
+    if isinstance(result, funnels.FunnelResult):
+        window = funnels.WINDOW_LABELS[result.query.window]
+        return {
+            **common,
+            "chart_type": "funnel",
+            "figure": funnel_view.figure(result.frame),
+            "summary": funnel_view.summary(result.frame, window),
+            "funnel": funnel_view.view(result.frame, window),
+            "interval": "day",
+        }
+    return {
+        **common,
+        "chart_type": "retention",
+        "figure": None,
+        "summary": retention_view.summary(result.frame),
+        "retention": retention_view.view(result.frame),
+        "interval": "week",
     }
 
 
