@@ -21,7 +21,20 @@ class InsightFrame(msgspec.Struct, tag_field="type", tag="insight"):
     insight: dict[str, Any]
 
 
-Frame = EventsFrame | InsightFrame
+class ConnectionFrame(msgspec.Struct, tag_field="type", tag="connection"):
+    """A connection of the application was health-checked (the Health tab updates in place)."""
+
+    connection_id: str
+    status: str
+    previous_status: str
+    ok: bool
+    latency_ms: int | None
+    status_code: int | None
+    error: str | None
+    checked_at: datetime
+
+
+Frame = EventsFrame | InsightFrame | ConnectionFrame
 CloseReason = Literal["unauthenticated", "forbidden", "too_slow"]
 
 _encoder = msgspec.json.Encoder()
@@ -34,3 +47,9 @@ def encode(frame: Frame) -> bytes:
 def channel_for(app_id: str) -> str:
     """One Redis channel per application: a process subscribes only to what its clients watch."""
     return f"nexus:live:{app_id}"
+
+
+def insights_channel_for(org_id: str) -> str:
+    """The hub key of an organisation's insights stream (the inbox watches every application).
+    A hub key, like an app id: LiveHub maps it to its Redis channel, so it holds no ':'."""
+    return f"insights-{org_id}"

@@ -1,0 +1,1 @@
+"""Client code generated from an application's discovered API endpoints (Python, TypeScript)."""
