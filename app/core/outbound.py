@@ -73,6 +73,26 @@ class OutboundPolicy:
                     "add it to NEXUS_OUTBOUND_ALLOWLIST to allow it."
                 )
 
+    async def check_host(self, host: str, port: int) -> list[IPAddress]:
+        """The same guard for a bare host (database connections): raise OutboundRefused unless
+        it is public or allow-listed. Returns the addresses checked (none when allow-listed by
+        name) so a caller can connect to exactly those and not resolve the name again."""
+        host = host.lower().rstrip(".")
+        if not host:
+            raise OutboundRefused("The connection has no host.")
+        if host in self.hosts:
+            return []
+        addresses = await self._resolve(host, port)
+        for address in addresses:
+            if any(address in network for network in self.networks):
+                continue
+            if not address.is_global or address.is_multicast:
+                raise OutboundRefused(
+                    f"{host} resolves to {address}, a private, loopback or link-local address; "
+                    "add it to NEXUS_OUTBOUND_ALLOWLIST to allow it."
+                )
+        return addresses
+
     @staticmethod
     async def _resolve(host: str, port: int) -> list[IPAddress]:
         try:
