@@ -9,7 +9,6 @@ rising progress, then active (100 %) or error (with the reason). Failures are to
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import httpx
@@ -20,7 +19,8 @@ from app.core.outbound import OutboundClient, OutboundRefused, ResponseTooLarge,
 from app.domain.connections.auth import AuthFailed, apply_auth
 from app.domain.connections.schemas import ConnectionTarget
 from app.domain.connections.service import load_target
-from app.domain.discovery import store
+from app.domain.discovery import graph_queries, store
+from app.domain.discovery.graph import rebuild_graph
 from app.domain.discovery.schemas import DiscoveredEndpoint, DiscoveredTable
 from app.domain.jobs.progress import JobProgress
 
@@ -69,13 +69,11 @@ async def _discover(
     return await discover_rest(target, outbound, headers, params, progress)
 
 
-async def _rebuild_graph(pool: AsyncConnectionPool[Any], org_id: str, app_id: str) -> None:
-    try:
-        graph = importlib.import_module("app.domain.discovery.graph")
-    except ModuleNotFoundError:  # the knowledge graph is optional to a discovery run
-        return
-    async with pool.connection() as conn:
-        await graph.rebuild_graph(conn, org_id, app_id)
+async def _rebuild_graph(ctx: dict[str, Any], org_id: str, app_id: str) -> None:
+    """Link the application's endpoints, tables and the traffic its ingestion has seen."""
+    observed = await graph_queries.observed_endpoints(ctx["engines"].clickhouse, app_id)
+    async with ctx["engines"].postgres.pool.connection() as conn:
+        await rebuild_graph(conn, org_id, app_id, observed)
 
 
 def _words(exc: BaseException) -> str:
@@ -106,7 +104,7 @@ async def run_discovery(ctx: dict[str, Any], *, job_id: str, org_id: str, connec
                 stored = await store.replace_endpoints(conn, org_id, target.app_id, connection_id, found)  # type: ignore[arg-type]
         what = "tables" if target.type == "database" else "operations"
         await progress.step("Stored", 90, f"{stored} {what}")
-        await _rebuild_graph(pool, org_id, target.app_id)
+        await _rebuild_graph(ctx, org_id, target.app_id)
     except Exception as exc:  # every failure ends the job in words; unexpected ones are logged too
         words = _words(exc)
         if not isinstance(exc, DiscoveryFailed | AuthFailed | OutboundRefused | ResponseTooLarge | httpx.HTTPError):
