@@ -13,11 +13,6 @@ from app.core.pages import redirect, render
 # Sections whose capabilities land in later issues: each shows an empty state that says
 # what it will hold and what to do first.
 SECTIONS = {
-    "insights": (
-        "Insights",
-        "Anomalies, slow endpoints, error bursts and churn risk will arrive here to triage.",
-        "Insights appear once an application streams events.",
-    ),
     "commands": (
         "Commands",
         "Ask questions in plain words, like “conversion rate of the web app last week”.",

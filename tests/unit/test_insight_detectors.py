@@ -1,0 +1,169 @@
+"""Detectors on hand-made frames: what they flag, how they word it, when a condition is over."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from app.domain.insights import detectors, detectors_funnel, detectors_perf
+
+END = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+APP, OTHER = "app-1", "app-2"
+
+
+def minutes(values: list[float], app_id: str = APP) -> pl.DataFrame:
+    start = END - timedelta(minutes=len(values))
+    t = [start + timedelta(minutes=i) for i in range(len(values))]
+    return pl.DataFrame({"app_id": [app_id] * len(values), "t": t, "value": values}).with_columns(
+        pl.col("t").dt.cast_time_unit("ms")
+    )
+
+
+def steady(n: int = 120, level: float = 100.0, seed: int = 1) -> list[float]:
+    rng = np.random.default_rng(seed)
+    return list(rng.poisson(level, n).astype(float))
+
+
+def test_a_spike_in_the_latest_minute_is_one_volume_insight() -> None:
+    verdicts = detectors.volume(minutes([*steady(), 600.0]))
+    found = verdicts[APP]
+    assert [d.fingerprint for d in found.drafts] == ["volume:spike"]
+    draft = found.drafts[0]
+    assert draft.severity == "high"
+    assert draft.type == "business"
+    assert "600" in draft.title
+    assert draft.recommendation
+    assert draft.impact
+    assert 0.5 < draft.confidence <= 0.99
+    assert draft.data["value"] == 600.0
+    assert draft.data["series"][-1]["value"] == 600.0
+    assert {"t", "value", "expected", "lower", "upper"} <= set(draft.data["series"][-1])
+    assert draft.data["detector"] == "rolling_mad"
+    assert draft.data["score"] > 4
+    assert found.recovered == ["volume:drop"]
+
+
+def test_an_old_spike_does_not_keep_the_condition_open() -> None:
+    values = steady()
+    values[-30] = 900.0
+    found = detectors.volume(minutes(values))[APP]
+    assert found.drafts == []
+    assert set(found.recovered) == {"volume:spike", "volume:drop"}
+
+
+def test_traffic_to_zero_is_critical_and_a_drop_is_not_a_spike() -> None:
+    found = detectors.volume(minutes([*steady(), 0.0]))[APP]
+    assert [(d.fingerprint, d.severity, d.title) for d in found.drafts] == [
+        ("volume:drop", "critical", "Traffic stopped")
+    ]
+    assert found.recovered == ["volume:spike"]
+    halved = detectors.volume(minutes([*steady(), 30.0]))[APP].drafts[0]
+    assert halved.fingerprint == "volume:drop"
+    assert halved.severity in ("medium", "high")
+
+
+def test_quiet_applications_and_the_warm_up_say_nothing() -> None:
+    quiet = detectors.volume(minutes([*steady(level=2.0), 8.0]))[APP]
+    assert quiet.drafts == []
+    warming = detectors.volume(minutes([100.0, 100.0, 900.0]))[APP]
+    assert warming.drafts == []
+
+
+def test_many_applications_are_judged_separately() -> None:
+    frame = pl.concat([minutes([*steady(), 700.0], APP), minutes([*steady(seed=2), 101.0], OTHER)])
+    verdicts = detectors.volume(frame)
+    assert [d.fingerprint for d in verdicts[APP].drafts] == ["volume:spike"]
+    assert verdicts[OTHER].drafts == []
+
+
+def test_fill_minutes_turns_missing_minutes_into_zeros() -> None:
+    sparse = minutes([5.0, 7.0]).filter(pl.col("value") == 7.0)
+    full = detectors.fill_minutes(sparse, END - timedelta(minutes=4), END)
+    assert full["value"].to_list() == [0.0, 0.0, 0.0, 7.0]
+
+
+def summary(**row: object) -> pl.DataFrame:
+    base = {
+        "app_id": APP,
+        "method": "GET",
+        "endpoint": "/checkout",
+        "n_recent": 200,
+        "err_recent": 0,
+        "p95_recent": 180.0,
+        "n_base": 5000,
+        "err_base": 25,
+        "p95_base": 170.0,
+    }
+    return pl.DataFrame([{**base, **row}])
+
+
+def test_latency_over_target_or_regressed_and_recovered() -> None:
+    slow = detectors_perf.latency(summary(p95_recent=2400.0))[APP].drafts[0]
+    assert slow.fingerprint == "latency:GET /checkout"
+    assert slow.type == "performance"
+    assert slow.severity == "high"
+    assert "2,400 ms" in slow.title
+    assert slow.data["detector"] == "p95_threshold"
+    regressed = detectors_perf.latency(summary(p95_recent=600.0))[APP].drafts[0]
+    assert regressed.data["detector"] == "p95_regression"
+    assert regressed.severity == "medium"
+    fine = detectors_perf.latency(summary())[APP]
+    assert fine.drafts == []
+    assert fine.recovered == ["latency:GET /checkout"]
+    assert detectors_perf.latency(summary(n_recent=3, p95_recent=9000.0)) == {}  # too few to judge
+
+
+def test_error_rate_over_five_percent_and_recovery() -> None:
+    failing = detectors_perf.error_rate(summary(err_recent=30))[APP].drafts[0]
+    assert failing.fingerprint == "errors:rate"
+    assert failing.severity == "high"
+    assert failing.data["value"] == pytest.approx(0.15)
+    assert failing.data["baseline"] == pytest.approx(0.005)
+    healthy = detectors_perf.error_rate(summary(err_recent=1))[APP]
+    assert healthy.drafts == []
+    assert healthy.recovered == ["errors:rate"]
+
+
+def test_conversion_below_its_baseline() -> None:
+    row = {
+        "app_id": APP,
+        "viewers_recent": 4000,
+        "signups_recent": 40,
+        "buyers_recent": 8,
+        "viewers_base": 4000,
+        "signups_base": 400,
+        "buyers_base": 80,
+    }
+    found = detectors_funnel.conversion(pl.DataFrame([row]))[APP]
+    assert [d.fingerprint for d in found.drafts] == ["conversion:signup"]
+    assert found.drafts[0].severity == "high"
+    assert found.drafts[0].data["value"] == pytest.approx(0.01)
+    assert "conversion:purchase" in found.recovered  # 8 of 40 sign-ups buy, as usual
+    few = detectors_funnel.conversion(pl.DataFrame([{**row, "viewers_recent": 10}]))
+    assert APP not in few or few[APP].drafts == []
+
+
+def test_confidence_grows_with_the_evidence() -> None:
+    assert detectors.confidence(4.0, 4.0) == 0.5
+    assert detectors.confidence(8.0, 4.0) == 0.75
+    assert detectors.confidence(400.0, 4.0) == 0.99
+
+
+def test_evidence_figure_draws_the_band_the_value_and_the_flagged_point() -> None:
+    from components.evidence import evidence_figure, evidence_summary
+
+    draft = detectors.volume(minutes([*steady(), 600.0]))[APP].drafts[0]
+    figure = evidence_figure(draft.data["series"], draft.data)
+    names = [trace["name"] for trace in figure["data"]]
+    assert names == ["Expected low", "Expected range", "Events per minute", "Flagged"]
+    assert figure["data"][1]["fill"] == "tonexty"
+    assert figure["data"][3]["y"] == [600.0]
+    assert "latest 600.0" in evidence_summary(draft.data["series"], draft.data)
+    slow = detectors_perf.latency(summary(p95_recent=2400.0))[APP].drafts[0]
+    assert [t["name"] for t in evidence_figure([{"t": END.isoformat(), "value": 2400.0}], slow.data)["data"]] == [
+        "P95 ms",
+        "Target",
+    ]
