@@ -98,6 +98,15 @@ class OutboundSettings(msgspec.Struct, frozen=True):
     per_host_rate: int = 20  # requests per second
 
 
+class WebhookSettings(msgspec.Struct, frozen=True):
+    """Delivery retries (app/domain/webhooks/delivery.py): exponential steps from the base, full jitter."""
+
+    # The first retry step; tests set a few milliseconds so a retry happens at once.
+    retry_base_ms: int = 5_000
+    # A message is given up this long after it was first sent.
+    max_age_h: int = 24
+
+
 class AdminSettings(msgspec.Struct, frozen=True):
     email: str = "admin@nexus.local"
     password: str | None = None
@@ -115,6 +124,7 @@ class Settings(msgspec.Struct, frozen=True):
     ingest: IngestSettings
     worker: WorkerSettings
     outbound: OutboundSettings
+    webhooks: WebhookSettings
     admin: AdminSettings
 
 
@@ -280,6 +290,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             max_response_bytes=_int(env, "NEXUS_OUTBOUND_MAX_BYTES", 10 * 1024 * 1024, minimum=1024),
             per_host_concurrency=_int(env, "NEXUS_OUTBOUND_HOST_CONCURRENCY", 4, minimum=1),
             per_host_rate=_int(env, "NEXUS_OUTBOUND_HOST_RATE", 20, minimum=1),
+        ),
+        webhooks=WebhookSettings(
+            retry_base_ms=_int(env, "NEXUS_WEBHOOK_RETRY_BASE_MS", 5_000, minimum=1),
+            max_age_h=_int(env, "NEXUS_WEBHOOK_MAX_AGE_H", 24, minimum=1),
         ),
         admin=AdminSettings(
             email=env.get("NEXUS_ADMIN_EMAIL", "admin@nexus.local").strip().lower(),

@@ -34,6 +34,7 @@ os.environ.update(
         "NEXUS_WORKER_SCHEDULES": "0",
         # Tests serve their targets (webhook receivers, APIs to discover) on loopback.
         "NEXUS_OUTBOUND_ALLOWLIST": "127.0.0.1,localhost",
+        "NEXUS_WEBHOOK_RETRY_BASE_MS": "20",  # webhook retries within the test's patience
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
     }
 )

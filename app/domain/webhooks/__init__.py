@@ -1,0 +1,1 @@
+"""Outbound webhooks (Standard Webhooks): endpoints, signed deliveries, retries and their log."""
