@@ -191,3 +191,87 @@ def summary(frame: pl.DataFrame, chart_type: str, integral: bool) -> str:
             f"highest {format_value(values.max(), integral)}, latest {format_value(values[-1], integral)}."  # type: ignore[arg-type]
         )
     return " ".join(sentences)
+
+
+# Overlays for one series of a line or area chart (`series_index`: its trace in the figure):
+# the band the anomaly detector expects values in, the points it flagged, and a forecast.
+# They return a new figure; `meta` tells static/js/charts.js which series' colour to use
+# (a band takes its series' colour, light; flagged points the danger colour).
+
+
+def _overlaid(figure: Figure) -> tuple[list[dict[str, Any]], Figure]:
+    """A copy of the figure whose traces all name their colour's series, so overlays can be
+    put before them (under them) without shifting the palette."""
+    data = [{**trace, "meta": trace.get("meta") or {"series": i}} for i, trace in enumerate(figure["data"])]
+    return data, {**figure, "data": data}
+
+
+def _times(frame: pl.DataFrame) -> list[str]:
+    return [t.strftime(_TIME_FORMAT) for t in frame["t"].to_list()]
+
+
+def _band(frame: pl.DataFrame, name: str, series_index: int, integral: bool) -> list[dict[str, Any]]:
+    """Upper edge then lower edge filled up to it: Plotly's fill between two traces."""
+    rows = frame.filter(pl.col("lower").is_not_null() & pl.col("upper").is_not_null())
+    if integral:  # counts: a band below zero says nothing
+        rows = rows.with_columns(pl.col("lower").clip(lower_bound=0))
+    x = _times(rows)
+    edge = {"type": "scatter", "mode": "lines", "x": x, "line": {"width": 0}, "showlegend": False}
+    hover = f"%{{y:{_value_format(integral)}}}<extra>{_escape(name)}</extra>"
+    upper = {**edge, "name": f"{name} (upper)", "y": rows["upper"].to_list(), "hovertemplate": hover}
+    lower = {**edge, "name": name, "y": rows["lower"].to_list(), "fill": "tonexty", "hovertemplate": hover}
+    meta = {"series": series_index, "role": "band"}
+    return [{**upper, "meta": meta}, {**lower, "meta": meta, "showlegend": True}]
+
+
+def with_expected_band(figure: Figure, detected: pl.DataFrame, *, integral: bool, series_index: int = 0) -> Figure:
+    """The detector's expected range (`lower`..`upper` of anomaly.detect_anomalies' frame),
+    drawn under the series as a light filled band."""
+    data, out = _overlaid(figure)
+    out["data"] = _band(detected, "Expected range", series_index, integral) + data
+    out["layout"] = {**figure["layout"], "showlegend": True}
+    return out
+
+
+def with_anomalies(figure: Figure, detected: pl.DataFrame, *, integral: bool) -> Figure:
+    """Markers on the points the detector flagged (none: the figure is unchanged)."""
+    flagged = detected.filter(pl.col("anomaly"))
+    if flagged.height == 0:
+        return figure
+    data, out = _overlaid(figure)
+    value = _value_format(integral)
+    markers = {
+        "type": "scatter",
+        "mode": "markers",
+        "name": "Anomaly",
+        "x": _times(flagged),
+        "y": flagged["value"].to_list(),
+        "customdata": flagged["expected"].to_list(),
+        "marker": {"size": 9, "symbol": "circle-open", "line": {"width": 2}},
+        "hovertemplate": f"%{{y:{value}}} (expected %{{customdata:{value}}})<extra>Anomaly</extra>",
+        "meta": {"role": "anomaly"},
+    }
+    out["data"] = [*data, markers]
+    out["layout"] = {**figure["layout"], "showlegend": True}
+    return out
+
+
+def with_forecast(figure: Figure, predicted: pl.DataFrame, *, integral: bool, series_index: int = 0) -> Figure:
+    """forecast.forecast's frame as a dashed continuation of the series, with its interval
+    as a light band (an empty forecast leaves the figure unchanged)."""
+    if predicted.height == 0:
+        return figure
+    data, out = _overlaid(figure)
+    line = {
+        "type": "scatter",
+        "mode": "lines",
+        "name": "Forecast",
+        "x": _times(predicted),
+        "y": predicted["forecast"].to_list(),
+        "line": {"width": 2, "dash": "dash"},
+        "hovertemplate": f"%{{y:{_value_format(integral)}}}<extra>Forecast</extra>",
+        "meta": {"series": series_index, "role": "forecast"},
+    }
+    out["data"] = _band(predicted, "Forecast range", series_index, integral) + data + [line]
+    out["layout"] = {**figure["layout"], "showlegend": True}
+    return out

@@ -39,6 +39,7 @@
       border: cssVar("--border", "#e3e5ea"),
       surface: cssVar("--surface", "#ffffff"),
       surface2: cssVar("--surface-2", "#f4f5f7"),
+      danger: cssVar("--danger-solid", "#cc2f2f"),
       font: cssVar("--font-sans", "system-ui, sans-serif"),
       series: [
         cssVar("--accent", "#5151cd"),
@@ -91,7 +92,10 @@
 
     var data = (figure.data || []).map(function (source, i) {
       var trace = copy(source);
-      var color = p.series[i % p.series.length];
+      // Overlays (components/charts.py) name their series in `meta`: a band or forecast
+      // takes that series' colour, flagged anomalies the danger colour.
+      var meta = trace.meta || {};
+      var color = meta.role === "anomaly" ? p.danger : p.series[(meta.series != null ? meta.series : i) % p.series.length];
       if (trace.type === "indicator") {
         trace.number = merge(trace.number, { font: merge(trace.number && trace.number.font, { color: p.text, family: p.font }) });
         if (trace.title) trace.title = merge(trace.title, { font: merge(trace.title.font, { color: p.muted }) });
@@ -109,7 +113,7 @@
       } else {
         trace.marker = merge(trace.marker, { color: color });
         if (trace.type === "scatter") trace.line = merge(trace.line, { color: color });
-        if (trace.fill || trace.stackgroup) trace.fillcolor = withAlpha(color, 0.18);
+        if (trace.fill || trace.stackgroup) trace.fillcolor = withAlpha(color, meta.role === "band" ? 0.12 : 0.18);
       }
       return trace;
     });

@@ -53,6 +53,7 @@ API_ROUTES = [
     ("DELETE", "/v1/users/{user_id}", None),
     ("DELETE", "/v1/api-keys/{key_id}", None),
     ("GET", "/v1/applications/{app_id}/timeseries", None),
+    ("GET", "/v1/applications/{app_id}/anomalies", None),
     ("GET", "/v1/applications/{app_id}/event-names", None),
     ("GET", "/v1/applications/{app_id}/property-names", None),
     ("GET", "/v1/dashboards/{dashboard_id}", None),

@@ -1,4 +1,4 @@
-"""Queries API (API.md "Queries"): time series and the names seen, per application."""
+"""Queries API (API.md "Queries"): time series, their anomalies and the names seen, per application."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from app.core.auth import Permission, requires
 from app.core.deps import CurrentPrincipal, Db
 from app.core.errors import ApiError
-from app.domain.analytics import service, timerange
+from app.domain.analytics import anomaly_service, service, timerange
 from app.domain.analytics.schemas import ALL_EVENTS, Interval, NameList, TrendQuery
 from app.domain.analytics.schemas import Timeseries as TimeseriesOut
 from app.domain.applications import service as applications
@@ -85,6 +85,38 @@ class AnalyticsController(Controller):
         result = await service.run(state.engines.clickhouse, query)
         [series] = result.series()  # one event (or all of them): one series
         return TimeseriesOut(interval=interval, points=series.points)
+
+    @get(
+        "/{app_id:uuid}/anomalies",
+        summary="Events per time bucket, with the expected band and the unusual buckets",
+        description="The timeseries of `event` (parameters as for `/timeseries`), each point with `expected`, "
+        "`lower`/`upper` (the band outside which a point is unusual), a robust z `score` and `anomaly`. The "
+        "baseline is the median of the preceding points (hourly: the same hour of the week over the previous "
+        "three weeks), so history before `from` is read too; `explanation` says how it was decided. The bucket "
+        "still filling up is never flagged.",
+    )
+    async def anomalies(
+        self,
+        app_id: FromPath[UUID],
+        db: Db,
+        principal: CurrentPrincipal,
+        state: State,
+        event: EventParam = ALL_EVENTS,
+        interval: FromQuery[Interval] = "hour",
+        date_from: Annotated[str | None, QueryParameter(name="from", max_length=64)] = None,
+        date_to: Annotated[str | None, QueryParameter(name="to", max_length=64)] = None,
+    ) -> anomaly_service.Anomalies:
+        await applications.get(db, principal, str(app_id))
+        start, end = resolve_range(date_from, date_to, interval)
+        query = TrendQuery(
+            app_id=str(app_id),
+            org_id=principal.org_id,
+            date_from=start,
+            date_to=end,
+            events=(event.strip() or ALL_EVENTS,),
+            interval=interval,
+        )
+        return await anomaly_service.anomalies(state.engines.clickhouse, query, datetime.now(UTC))
 
     @get("/{app_id:uuid}/event-names", summary="Event names seen in the last 30 days, most frequent first")
     async def event_names(self, app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State) -> NameList:

@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "retention_start": ALL_EVENTS,
     "retention_return": ALL_EVENTS,
     "retention_weeks": "8",
+    "show_anomalies": "",
+    "show_forecast": "",
 }
 _SCALARS = (
     "title",
@@ -54,6 +56,8 @@ _SCALARS = (
     "retention_weeks",
 )
 _PANEL_FIELDS = ("chart_type", "width", "height")
+# Checkboxes stored in the panel's options (schemas.PanelOptions): present means on.
+_OPTIONS = ("show_anomalies", "show_forecast")
 
 
 class FormLike:
@@ -72,7 +76,7 @@ class FormLike:
 
 def values_from_form(form: FormLike) -> dict[str, Any]:
     """The form as the template shows it again (strings, as typed)."""
-    values: dict[str, Any] = {name: form.get(name) for name in (*_SCALARS, *_PANEL_FIELDS)}
+    values: dict[str, Any] = {name: form.get(name) for name in (*_SCALARS, *_PANEL_FIELDS, *_OPTIONS)}
     values["events"] = form.getall("events")
     values["funnel_steps"] = form.getall("funnel_steps")
     rows = zip(
@@ -110,6 +114,7 @@ def values_from_panel(panel: Any) -> dict[str, Any]:
         "retention_start": spec.retention.start_event if spec.retention else ALL_EVENTS,
         "retention_return": spec.retention.return_event if spec.retention else ALL_EVENTS,
         "retention_weeks": str(spec.retention.weeks) if spec.retention else "8",
+        **{name: "1" if getattr(getattr(panel, "options", None), name, False) else "" for name in _OPTIONS},
     }
 
 
@@ -162,7 +167,11 @@ def parse(values: dict[str, Any]) -> tuple[PanelCreate | None, dict[str, str]]:
         }
     if chart_type in ("funnel", "retention"):
         spec["interval"] = "day"  # their ranges need no buckets; a day grid fits every range
-    body: dict[str, Any] = {"query": spec, "title": values.get("title", "")}
+    body: dict[str, Any] = {
+        "query": spec,
+        "title": values.get("title", ""),
+        "options": {name: bool(values.get(name)) for name in _OPTIONS},
+    }
     for name in _PANEL_FIELDS:
         if values.get(name):
             body[name] = values[name]

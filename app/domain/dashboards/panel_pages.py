@@ -17,12 +17,12 @@ from app.core.auth import Permission, Principal, requires
 from app.core.deps import CurrentPrincipal, Db
 from app.core.errors import ApiError
 from app.core.pages import flash, redirect, render
+from app.domain.analytics import anomaly_service, timerange
 from app.domain.analytics import service as analytics
-from app.domain.analytics import timerange
 from app.domain.analytics.schemas import ALL_EVENTS, Mode, SeenName
 from app.domain.applications import queries as applications
 from app.domain.dashboards import forms, service
-from app.domain.dashboards.schemas import TOTAL_CHARTS, Panel
+from app.domain.dashboards.schemas import TOTAL_CHARTS, Panel, PanelOptions
 from app.domain.dashboards.views import (
     AnyRequest,
     can_write,
@@ -42,6 +42,22 @@ from components.panel import (
 
 WIDTHS = [("3", "Quarter"), ("4", "Third"), ("6", "Half"), ("8", "Two thirds"), ("12", "Full width")]
 HEIGHTS = [("3", "Short"), ("4", "Medium"), ("6", "Tall")]
+
+
+async def _overlays(
+    state: State, result: service.PanelResult, chart_type: str, options: PanelOptions
+) -> anomaly_service.Overlays | None:
+    """The expected band, anomalies and forecast a line or area panel asked for."""
+    wanted = options.show_anomalies or options.show_forecast
+    if not wanted or chart_type not in ("line", "area") or not isinstance(result, analytics.TrendResult):
+        return None
+    return await anomaly_service.overlays(
+        state.engines.clickhouse,
+        result,
+        anomalies=options.show_anomalies,
+        forecast_ahead=options.show_forecast,
+        now=datetime.now(UTC),
+    )
 
 
 class PanelPages(Controller):
@@ -150,7 +166,8 @@ class PanelPages(Controller):
         except timerange.RangeError as exc:
             return fragment(request, error=str(exc))
         result = await analytics.run(state.engines.clickhouse, query)
-        return fragment(request, body=panel_body(result, data.chart_type), chart_id="preview")
+        extra = await _overlays(state, result, data.chart_type, data.options)
+        return fragment(request, body=panel_body(result, data.chart_type, extra), chart_id="preview")
 
     # One panel ----------------------------------------------------------------------------
 
@@ -171,7 +188,8 @@ class PanelPages(Controller):
         body, error = None, None
         try:
             result = await service.run_panel(db, store, principal, dashboard, panel)
-            body = panel_body(result, panel.chart_type)
+            extra = await _overlays(state, result, panel.chart_type, panel.options)
+            body = panel_body(result, panel.chart_type, extra)
         except ApiError as exc:
             if exc.status_code == 404:
                 raise

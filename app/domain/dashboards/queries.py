@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 
@@ -16,10 +17,10 @@ Row = dict[str, Any]
 COLUMNS = """id::text AS id, name, description, app_id::text AS app_id, created_by::text AS created_by,
              created_at, updated_at"""
 PANEL_COLUMNS = """id::text AS id, dashboard_id::text AS dashboard_id, title, chart_type, query, width, height,
-                   position, created_at, updated_at"""
+                   position, created_at, updated_at, options"""
 # Columns a PATCH may set; anything else never reaches SQL.
 UPDATABLE = frozenset({"name", "description", "app_id"})
-PANEL_UPDATABLE = frozenset({"title", "chart_type", "query", "width", "height"})
+PANEL_UPDATABLE = frozenset({"title", "chart_type", "query", "width", "height", "options"})
 
 
 async def create(conn: Conn, org_id: str, user_id: str | None, fields: dict[str, Any]) -> Row:
@@ -112,8 +113,8 @@ async def close_gap(conn: Conn, org_id: str, dashboard_id: str, position: int) -
 
 async def insert_panel(conn: Conn, org_id: str, dashboard_id: str, fields: dict[str, Any]) -> Row:
     cursor = await conn.execute(
-        f"""INSERT INTO panels (org_id, dashboard_id, title, chart_type, query, width, height, position)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {PANEL_COLUMNS}""",
+        f"""INSERT INTO panels (org_id, dashboard_id, title, chart_type, query, width, height, position, options)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {PANEL_COLUMNS}""",
         (
             org_id,
             dashboard_id,
@@ -123,6 +124,7 @@ async def insert_panel(conn: Conn, org_id: str, dashboard_id: str, fields: dict[
             fields["width"],
             fields["height"],
             fields["position"],
+            Jsonb(msgspec.to_builtins(fields.get("options") or {})),
         ),
     )
     row = await cursor.fetchone()
@@ -135,7 +137,10 @@ async def update_panel(
 ) -> Row | None:
     if not changes:
         return await panel(conn, org_id, dashboard_id, panel_id)
-    values = [Jsonb(value) if column == "query" else value for column, value in changes.items()]
+    values = [
+        Jsonb(msgspec.to_builtins(value)) if column in ("query", "options") else value
+        for column, value in changes.items()
+    ]
     statement = sql.SQL("UPDATE panels SET {} WHERE org_id = %s AND dashboard_id = %s AND id = %s RETURNING ").format(
         set_clause(changes, PANEL_UPDATABLE)
     ) + sql.SQL(PANEL_COLUMNS)

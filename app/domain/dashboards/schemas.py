@@ -27,6 +27,15 @@ Position = Annotated[int, msgspec.Meta(ge=0, le=10_000)]
 MAX_PANELS = 100
 
 
+class PanelOptions(msgspec.Struct, forbid_unknown_fields=True):
+    """How a line or area panel is drawn besides its query (other charts ignore these)."""
+
+    # The band the anomaly detector expects values in, and the points outside it.
+    show_anomalies: bool = False
+    # The series continued past the range by the forecast, with its interval.
+    show_forecast: bool = False
+
+
 class Panel(msgspec.Struct):
     id: str
     dashboard_id: str
@@ -38,6 +47,7 @@ class Panel(msgspec.Struct):
     position: int
     created_at: datetime
     updated_at: datetime
+    options: PanelOptions = msgspec.field(default_factory=PanelOptions)
 
 
 class Dashboard(msgspec.Struct):
@@ -84,6 +94,7 @@ class PanelCreate(msgspec.Struct, forbid_unknown_fields=True):
     width: Width = 6
     height: Height = 4
     position: Position | None = None
+    options: PanelOptions = msgspec.field(default_factory=PanelOptions)
 
     def __post_init__(self) -> None:
         check_kind(self.chart_type, self.query)
@@ -103,6 +114,7 @@ class PanelUpdate(msgspec.Struct, forbid_unknown_fields=True):
     chart_type: ChartType | UnsetType = UNSET
     width: Width | UnsetType = UNSET
     height: Height | UnsetType = UNSET
+    options: PanelOptions | UnsetType = UNSET
 
 
 class PanelOrder(msgspec.Struct, forbid_unknown_fields=True):

@@ -12,6 +12,7 @@ from app.core.auth import Permission, Principal
 from app.core.deps import Db
 from app.core.errors import ApiError
 from app.domain.analytics import funnels, retention
+from app.domain.analytics.anomaly_service import Overlays
 from app.domain.analytics.queries import is_integral
 from app.domain.analytics.service import TrendResult
 from app.domain.applications import queries as applications
@@ -33,24 +34,34 @@ async def organisation_apps(db: Db, principal: Principal) -> list[dict[str, Any]
 
 
 def panel_body(
-    result: TrendResult | funnels.FunnelResult | retention.RetentionResult, panel_chart: str
+    result: TrendResult | funnels.FunnelResult | retention.RetentionResult,
+    panel_chart: str,
+    overlays: Overlays | None = None,
 ) -> dict[str, Any]:
-    """Everything the panel body macro draws: the figure, its text alternative, the range."""
+    """Everything the panel body macro draws: the figure, its text alternative, the range;
+    on a line or area chart, the expected band, anomalies and forecast when given."""
     if not isinstance(result, TrendResult):
         return people_body(result)
     query = result.query
     integral = is_integral(query)
     label_heading = export.label_heading(result)
     frame = result.frame
+    figure = charts.figure(
+        frame,
+        panel_chart,
+        interval=query.interval,
+        integral=integral,
+        label_heading=label_heading,
+        stack=query.aggregation in ("count", "sum"),
+    )
+    if overlays is not None and panel_chart in ("line", "area"):
+        if overlays.detected is not None:
+            figure = charts.with_expected_band(figure, overlays.detected, integral=integral)
+            figure = charts.with_anomalies(figure, overlays.detected, integral=integral)
+        if overlays.predicted is not None:
+            figure = charts.with_forecast(figure, overlays.predicted, integral=integral)
     return {
-        "figure": charts.figure(
-            frame,
-            panel_chart,
-            interval=query.interval,
-            integral=integral,
-            label_heading=label_heading,
-            stack=query.aggregation in ("count", "sum"),
-        ),
+        "figure": figure,
         "summary": charts.summary(frame, panel_chart, integral),
         "chart_type": panel_chart,
         "date_from": query.date_from,
