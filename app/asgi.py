@@ -34,14 +34,22 @@ from app.core.security_headers import add_security_headers
 from app.domain.accounts import service as accounts_service
 from app.domain.accounts.controllers import ApiKeyController, AuthController, OrganizationController, UserController
 from app.domain.accounts.pages import AccountPages, SettingsPages
+from app.domain.adapters.controllers import AdapterController
+from app.domain.adapters.pages import AdapterPages
 from app.domain.analytics.controllers import AnalyticsController
 from app.domain.applications.controllers import ApplicationController
 from app.domain.applications.overview import OverviewPages
 from app.domain.applications.pages import ApplicationPages
+from app.domain.connections.controllers import ApplicationConnectionController, ConnectionController
+from app.domain.connections.pages import ConnectionPages
+from app.domain.connections.health_pages import HealthPages
 from app.domain.dashboards.controllers import DashboardController
 from app.domain.dashboards.pages import DashboardPages
 from app.domain.dashboards.panel_pages import PanelPages
 from app.domain.demo.runner import start_demo, stop_demo
+from app.domain.discovery.controllers import DiscoveryController
+from app.domain.discovery.endpoint_pages import EndpointPages
+from app.domain.discovery.schema_pages import SchemaPages
 from app.domain.embeds.controllers import EmbeddingController
 from app.domain.embeds.pages import EmbeddingPages
 from app.domain.embeds.widget import EmbedPages
@@ -49,13 +57,20 @@ from app.domain.ingest.controllers import IngestController
 from app.domain.ingest.keys import IngestKeys
 from app.domain.ingest.live import publisher
 from app.domain.ingest.writer import GroupCommitWriter
+from app.domain.insights.controllers import InsightController
+from app.domain.insights.pages import InsightPages
 from app.domain.jobs.controllers import JobController
 from app.domain.service.controllers import health, ready
 from app.domain.shell.pages import ShellPages
+from app.domain.reports.controllers import ReportController
+from app.domain.reports.pages import ReportPages
+from app.domain.webhooks.controllers import WebhookController
+from app.domain.webhooks.pages import WebhookPages
 from app.engines import Engines
 from app.settings import Settings, load_settings
 from app.worker import Background
 from realtime.hub import LiveHub
+from realtime.insights_live import insights_stream
 from realtime.live import live_stream
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,14 +170,30 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DashboardController,
             IngestController,
             JobController,
+            ApplicationConnectionController,
+            ConnectionController,
+            DiscoveryController,
+            AdapterController,
+            WebhookController,
+            ReportController,
             live_stream,
+            InsightController,
+            insights_stream,
+            InsightPages,
             EmbeddingController,
             EmbedPages,
             AccountPages,
             SettingsPages,
             EmbeddingPages,
+            WebhookPages,
+            ReportPages,
             ApplicationPages,
             OverviewPages,
+            ConnectionPages,
+            EndpointPages,
+            SchemaPages,
+            HealthPages,
+            AdapterPages,
             DashboardPages,
             PanelPages,
             ShellPages,

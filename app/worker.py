@@ -36,14 +36,40 @@ class TaskContext(TypedDict, total=False):
 
 def functions() -> list[Any]:
     """Every task a worker can run. Imported lazily so `app.worker` loads without the domains."""
-    return []
+    from app.domain.connections.health_tasks import health_tick
+    from app.domain.discovery.tasks import run_discovery
+    from app.domain.insights.tasks import insights_tick
+    from app.domain.reports import tasks as report_tasks
+    from app.domain.webhooks import tasks as webhook_tasks
+
+    return [
+        ("connections.health_tick", health_tick),
+        ("discovery.run", run_discovery),
+        ("insights.tick", insights_tick),
+        ("webhooks.deliver", webhook_tasks.deliver),
+        ("webhooks.sweep", webhook_tasks.sweep_webhooks),
+        ("reports.weekly", report_tasks.send_weekly_reports),
+    ]
 
 
 def cron_jobs(settings: Settings) -> list[CronJob[Any]]:
     """Periodic work. saq's scheduler makes each run happen once however many workers run."""
     if not settings.worker.schedules:
         return []
-    return []
+    from app.domain.connections.health_tasks import health_tick
+    from app.domain.insights.scheduler import cron_expression
+    from app.domain.insights.tasks import insights_tick
+    from app.domain.reports import tasks as report_tasks
+    from app.domain.webhooks import tasks as webhook_tasks
+
+    return [
+        CronJob(insights_tick, cron=cron_expression(settings.worker.insight_interval_s)),
+        CronJob(health_tick, cron=cron_expression(settings.worker.health_interval_s)),
+        # Re-enqueue due webhook deliveries whose queue job was lost (saq names it by __qualname__).
+        CronJob(webhook_tasks.sweep_webhooks, cron="* * * * *"),
+        # Mondays 08:00 UTC: each application's week to webhooks subscribed to report.weekly.
+        CronJob(report_tasks.send_weekly_reports, cron="0 8 * * 1", timeout=600),
+    ]
 
 
 def make_queue(redis_url: str) -> Queue:
