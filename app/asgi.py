@@ -41,8 +41,8 @@ from app.domain.applications.controllers import ApplicationController
 from app.domain.applications.overview import OverviewPages
 from app.domain.applications.pages import ApplicationPages
 from app.domain.connections.controllers import ApplicationConnectionController, ConnectionController
-from app.domain.connections.pages import ConnectionPages
 from app.domain.connections.health_pages import HealthPages
+from app.domain.connections.pages import ConnectionPages
 from app.domain.dashboards.controllers import DashboardController
 from app.domain.dashboards.pages import DashboardPages
 from app.domain.dashboards.panel_pages import PanelPages
@@ -60,10 +60,10 @@ from app.domain.ingest.writer import GroupCommitWriter
 from app.domain.insights.controllers import InsightController
 from app.domain.insights.pages import InsightPages
 from app.domain.jobs.controllers import JobController
-from app.domain.service.controllers import health, ready
-from app.domain.shell.pages import ShellPages
 from app.domain.reports.controllers import ReportController
 from app.domain.reports.pages import ReportPages
+from app.domain.service.controllers import health, ready
+from app.domain.shell.pages import ShellPages
 from app.domain.webhooks.controllers import WebhookController
 from app.domain.webhooks.pages import WebhookPages
 from app.engines import Engines
