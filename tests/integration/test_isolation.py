@@ -15,7 +15,9 @@ from litestar import Litestar
 from tests.integration.conftest import Member
 
 
-async def _victim_resources(client: httpx.AsyncClient, make_org: Any, add_member: Any) -> dict[str, Any]:
+async def _victim_resources(
+    client: httpx.AsyncClient, make_org: Any, add_member: Any, started_app: Litestar
+) -> dict[str, Any]:
     victim = await make_org("Victim")
     app = (
         await client.post("/v1/applications", json={"name": "Secret app", "type": "web"}, headers=victim.headers)
@@ -32,8 +34,45 @@ async def _victim_resources(client: httpx.AsyncClient, make_org: Any, add_member
             headers=victim.headers,
         )
     ).json()
+    # Nothing listens on port 9 (discard): the discovery that creating it starts fails
+    # quickly, and so does the test delivery, but both leave their rows.
+    connection = (
+        await client.post(
+            f"/v1/applications/{app['id']}/connections",
+            json={
+                "type": "rest_api",
+                "base_url": "http://127.0.0.1:9",
+                "auth_type": "bearer",
+                "credentials": {"token": "victim-secret-token"},
+            },
+            headers=victim.headers,
+        )
+    ).json()
+    webhook = (
+        await client.post(
+            "/v1/webhooks",
+            json={"url": "http://127.0.0.1:9/hook", "events": ["insight.created"]},
+            headers=victim.headers,
+        )
+    ).json()
+    delivery = (await client.post(f"/v1/webhooks/{webhook['id']}/test", headers=victim.headers)).json()
+    async with started_app.state.engines.postgres.pool.connection() as conn:
+        cursor = await conn.execute(
+            """INSERT INTO insights (org_id, app_id, type, severity, title, fingerprint)
+               VALUES (%s, %s, 'performance', 'high', 'Secret insight', 'test:isolation') RETURNING id::text""",
+            (victim.org_id, app["id"]),
+        )
+        insight_id = (await cursor.fetchone())["id"]
     return {
         "victim": victim,
+        "connection": connection,
+        "connection_id": connection["id"],
+        "job_id": connection["discovery_job_id"],
+        "webhook": webhook,
+        "webhook_id": webhook["id"],
+        "delivery_id": delivery["delivery_id"],
+        "insight_id": insight_id,
+        "action": "acknowledge",
         "app_id": app["id"],
         "key_id": key["id"],
         "user_id": colleague.user_id,
@@ -67,6 +106,34 @@ API_ROUTES = [
     ("POST", "/v1/dashboards/{dashboard_id}/panels/{panel_id}/duplicate", None),
     ("GET", "/v1/dashboards/{dashboard_id}/panels/{panel_id}/data", None),
     ("GET", "/v1/dashboards/{dashboard_id}/panels/{panel_id}/data.csv", None),
+    ("GET", "/v1/applications/{app_id}/report", None),
+    ("GET", "/v1/applications/{app_id}/adapters/python", None),
+    ("GET", "/v1/applications/{app_id}/adapters/typescript", None),
+    ("GET", "/v1/applications/{app_id}/connections", None),
+    ("POST", "/v1/applications/{app_id}/connections", {"type": "rest_api", "base_url": "http://127.0.0.1:9"}),
+    ("GET", "/v1/applications/{app_id}/endpoints", None),
+    ("GET", "/v1/applications/{app_id}/tables", None),
+    ("GET", "/v1/connections/{connection_id}", None),
+    ("PATCH", "/v1/connections/{connection_id}", {"name": "pwned"}),
+    ("DELETE", "/v1/connections/{connection_id}", None),
+    ("POST", "/v1/connections/{connection_id}/discover", None),
+    ("POST", "/v1/connections/{connection_id}/test", None),
+    ("GET", "/v1/jobs/{job_id}", None),
+    ("GET", "/v1/insights/{insight_id}", None),
+    ("POST", "/v1/insights/{insight_id}/acknowledge", None),
+    ("POST", "/v1/insights/{insight_id}/assign", {"assignee_id": None}),
+    ("POST", "/v1/insights/{insight_id}/comment", {"body": "pwned"}),
+    ("POST", "/v1/insights/{insight_id}/dismiss", None),
+    ("POST", "/v1/insights/{insight_id}/reopen", None),
+    ("POST", "/v1/insights/{insight_id}/resolve", None),
+    ("POST", "/v1/insights/{insight_id}/snooze", {"until_escalates": True}),
+    ("GET", "/v1/webhooks/{webhook_id}", None),
+    ("PATCH", "/v1/webhooks/{webhook_id}", {"description": "pwned"}),
+    ("DELETE", "/v1/webhooks/{webhook_id}", None),
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries", None),
+    ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", None),
+    ("POST", "/v1/webhooks/{webhook_id}/rotate-secret", None),
+    ("POST", "/v1/webhooks/{webhook_id}/test", None),
 ]
 # (method, path template) for every page route that takes an id; forms post empty bodies.
 PAGE_ROUTES = [
@@ -94,6 +161,36 @@ PAGE_ROUTES = [
     ("POST", "/dashboards/{dashboard_id}/panels/{panel_id}/duplicate"),
     ("POST", "/dashboards/{dashboard_id}/panels/{panel_id}/move"),
     ("POST", "/dashboards/{dashboard_id}/panels/{panel_id}/delete"),
+    ("GET", "/applications/{app_id}/adapters/client.py"),
+    ("GET", "/applications/{app_id}/adapters/client.ts"),
+    ("GET", "/applications/{app_id}/connections"),
+    ("POST", "/applications/{app_id}/connections"),
+    ("GET", "/applications/{app_id}/connections/fields"),
+    ("GET", "/applications/{app_id}/connections/new"),
+    ("POST", "/applications/{app_id}/connections/{connection_id}/delete"),
+    ("POST", "/applications/{app_id}/connections/{connection_id}/discover"),
+    ("GET", "/applications/{app_id}/connections/{connection_id}/discovery"),
+    ("GET", "/applications/{app_id}/connections/{connection_id}/edit"),
+    ("POST", "/applications/{app_id}/connections/{connection_id}/edit"),
+    ("POST", "/applications/{app_id}/connections/{connection_id}/test"),
+    ("GET", "/applications/{app_id}/database"),
+    ("GET", "/applications/{app_id}/endpoints"),
+    ("GET", "/applications/{app_id}/graph"),
+    ("POST", "/applications/{app_id}/graph/rebuild"),
+    ("GET", "/applications/{app_id}/health"),
+    ("POST", "/applications/{app_id}/health/{connection_id}/check"),
+    ("GET", "/applications/{app_id}/report"),
+    ("GET", "/applications/{app_id}/report.csv"),
+    ("GET", "/applications/{app_id}/report.html"),
+    ("GET", "/insights/{insight_id}"),
+    ("GET", "/insights/{insight_id}/row"),
+    ("POST", "/insights/{insight_id}/{action}"),
+    ("GET", "/settings/webhooks/{webhook_id}"),
+    ("POST", "/settings/webhooks/{webhook_id}/active"),
+    ("POST", "/settings/webhooks/{webhook_id}/delete"),
+    ("POST", "/settings/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"),
+    ("POST", "/settings/webhooks/{webhook_id}/rotate"),
+    ("POST", "/settings/webhooks/{webhook_id}/test"),
 ]
 
 
@@ -112,9 +209,15 @@ def test_every_route_with_an_id_is_listed(started_app: Litestar) -> None:
 
 @pytest.mark.parametrize(("method", "template", "body"), API_ROUTES)
 async def test_api_routes_hide_other_organisations_data(
-    client: httpx.AsyncClient, make_org: Any, add_member: Any, method: str, template: str, body: Any
+    client: httpx.AsyncClient,
+    make_org: Any,
+    add_member: Any,
+    started_app: Litestar,
+    method: str,
+    template: str,
+    body: Any,
 ) -> None:
-    data = await _victim_resources(client, make_org, add_member)
+    data = await _victim_resources(client, make_org, add_member, started_app)
     attacker: Member = await make_org("Attacker")
     response = await client.request(method, template.format(**data), json=body, headers=attacker.headers)
     assert response.status_code == 404, response.text
@@ -124,9 +227,15 @@ async def test_api_routes_hide_other_organisations_data(
 
 @pytest.mark.parametrize(("method", "template"), PAGE_ROUTES)
 async def test_pages_hide_other_organisations_data(
-    client: httpx.AsyncClient, make_org: Any, add_member: Any, login: Any, method: str, template: str
+    client: httpx.AsyncClient,
+    make_org: Any,
+    add_member: Any,
+    login: Any,
+    started_app: Litestar,
+    method: str,
+    template: str,
 ) -> None:
-    data = await _victim_resources(client, make_org, add_member)
+    data = await _victim_resources(client, make_org, add_member, started_app)
     attacker: Member = await make_org("Attacker")
     browser = await login(attacker)
     csrf = browser.cookies.get("nexus_csrf", "")
@@ -151,10 +260,20 @@ async def _assert_untouched(client: httpx.AsyncClient, data: dict[str, Any]) -> 
     dashboard = (await client.get(f"/v1/dashboards/{data['dashboard_id']}", headers=victim.headers)).json()
     assert dashboard["name"] == "Secret board"
     assert [(p["id"], p["title"]) for p in dashboard["panels"]] == [(data["panel_id"], "Secret panel")]
+    connection = (await client.get(f"/v1/connections/{data['connection_id']}", headers=victim.headers)).json()
+    assert connection["name"] == data["connection"]["name"]
+    webhook = (await client.get(f"/v1/webhooks/{data['webhook_id']}", headers=victim.headers)).json()
+    assert webhook["description"] == data["webhook"]["description"]
+    assert webhook["is_active"] is True
+    insight = (await client.get(f"/v1/insights/{data['insight_id']}", headers=victim.headers)).json()
+    assert (insight["status"], insight["snoozed_until"], insight["assignee_id"]) == ("new", None, None)
+    assert [event["kind"] for event in insight["history"]] == []
 
 
-async def test_lists_show_only_your_organisation(client: httpx.AsyncClient, make_org: Any, add_member: Any) -> None:
-    data = await _victim_resources(client, make_org, add_member)
+async def test_lists_show_only_your_organisation(
+    client: httpx.AsyncClient, make_org: Any, add_member: Any, started_app: Litestar
+) -> None:
+    data = await _victim_resources(client, make_org, add_member, started_app)
     attacker: Member = await make_org("Attacker")
     apps = (await client.get("/v1/applications", headers=attacker.headers)).json()
     users = (await client.get("/v1/users", headers=attacker.headers)).json()
@@ -162,5 +281,7 @@ async def test_lists_show_only_your_organisation(client: httpx.AsyncClient, make
     assert apps["items"] == []
     assert [u["email"] for u in users["items"]] == [attacker.email]
     assert keys["items"] == []
+    for listing in ("/v1/insights", "/v1/webhooks"):
+        assert (await client.get(listing, headers=attacker.headers)).json()["items"] == []
     assert (await client.get("/v1/organization", headers=attacker.headers)).json()["id"] == attacker.org_id
     assert data["victim"].org_id != attacker.org_id

@@ -145,8 +145,11 @@ class ConnectionPages(Controller):
         return self._form(request, application, None, {"type": "rest_api", "auth_type": "none"}, {})
 
     @get("/fields", guards=[requires(Permission.WRITE)])
-    async def fields(self, request: Req, app_id: FromPath[UUID]) -> Template:
+    async def fields(
+        self, request: Req, app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
+    ) -> Template:
         """The fields for the chosen type and auth (htmx swaps them in when a select changes)."""
+        await self._app(db, principal, state, app_id)  # 404 for another organisation's application
         values = {k: v for k, v in request.query_params.items() if k in {"type", "auth_type", "key_in", "name"}}
         editing = request.query_params.get("editing") == "1"
         return Template(
