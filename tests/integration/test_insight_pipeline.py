@@ -87,7 +87,9 @@ async def test_spike_opens_one_insight_updates_it_and_resolves_it(
     owner = await make_org()
     app_id = await make_app(client, owner, "Storefront")
     hook = await client.post(
-        "/v1/webhooks", json={"url": receiver.url, "events": ["insight.created"]}, headers=owner.headers
+        "/v1/webhooks",
+        json={"url": receiver.url, "events": ["insight.created", "anomaly.detected"]},
+        headers=owner.headers,
     )
     assert hook.status_code == 201, hook.text
     secret = hook.json()["secret"]
@@ -132,14 +134,23 @@ async def test_spike_opens_one_insight_updates_it_and_resolves_it(
     assert detail["history"][-1]["kind"] == "resolved"
     assert "Recovered automatically" in detail["history"][-1]["body"]
 
-    # The webhook subscribed to insight.created got one signed delivery.
+    # The webhook subscribed to insight.created and anomaly.detected got one signed delivery of each.
     assert await asyncio.to_thread(receiver.arrived.wait, 20), "no webhook delivery arrived"
-    headers, body = receiver.requests[0]
-    payload = Webhook(secret).verify(body, headers)
-    assert payload["type"] == "insight.created"
-    assert payload["data"]["insight"]["id"] == insight["id"]
+    for _ in range(100):
+        if len(receiver.requests) >= 2:
+            break
+        await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)
-    assert len(receiver.requests) == 1  # not subscribed to insight.resolved
+    payloads = {}
+    for headers, body in receiver.requests:
+        payload = Webhook(secret).verify(body, headers)
+        payloads[payload["type"]] = payload
+    assert len(receiver.requests) == 2  # not subscribed to insight.resolved
+    assert payloads["insight.created"]["data"]["insight"]["id"] == insight["id"]
+    anomaly = payloads["anomaly.detected"]["data"]
+    assert (anomaly["app_id"], anomaly["insight_id"]) == (app_id, insight["id"])
+    assert anomaly["anomaly"]["value"] == 400
+    assert anomaly["anomaly"]["detector"].endswith("_mad")
 
 
 async def test_the_org_insights_socket_carries_only_its_organisation(

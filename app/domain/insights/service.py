@@ -47,6 +47,11 @@ def to_payload(row: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
+# Detectors of app/domain/analytics/anomaly.py, and the evidence an anomaly.detected event carries.
+ANOMALY_DETECTORS = ("rolling_mad", "seasonal_mad")
+ANOMALY_FIELDS = ("metric", "at", "value", "baseline", "lower", "upper", "score", "change_pct", "detector")
+
+
 async def announce(
     pool: AsyncConnectionPool[Any],
     hub: LiveHub | None,
@@ -136,6 +141,13 @@ async def observe_outcome(
     if outcome != "unchanged":
         event_type = "insight.created" if outcome == "created" else "insight.updated"
         await announce(pool, ctx.get("hub"), ctx.get("queue"), row, event_type)
+    queue = ctx.get("queue")
+    if outcome == "created" and queue is not None and str(draft.data.get("detector", "")).startswith(ANOMALY_DETECTORS):
+        # The anomaly itself, for subscribers who want detections rather than inbox items.
+        anomaly = {key: draft.data.get(key) for key in ANOMALY_FIELDS}
+        await emit_event(
+            pool, queue, org_id, "anomaly.detected", {"app_id": app_id, "insight_id": row["id"], "anomaly": anomaly}
+        )
     return outcome, row
 
 
