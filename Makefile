@@ -48,7 +48,7 @@ lint: setup
 	$(BIN)/ruff format --check app components realtime tests bench
 	$(BIN)/mypy app components realtime
 
-bench: bench-server bench-ingest bench-single bench-live bench-queries bench-anomaly bench-discovery
+bench: bench-server bench-ingest bench-single bench-live bench-queries bench-anomaly bench-insights_tick bench-discovery
 
 bench-%: setup
 	$(BIN)/python -m bench.$* 

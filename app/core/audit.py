@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -21,7 +22,7 @@ async def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Append one entry; call it inside the transaction of the change it describes."""
-    ip = connection.client.host if connection is not None and connection.client else None
+    ip = _address(connection.client.host) if connection is not None and connection.client else None
     request_id = connection.scope.get("state", {}).get("request_id") if connection is not None else None
     await conn.execute(
         """INSERT INTO audit_log
@@ -39,3 +40,11 @@ async def record(
             Jsonb(details or {}),
         ),
     )
+
+
+def _address(host: str) -> str | None:
+    """The client's IP address, or None where the server has no IP peer (a unix socket, a test client)."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
