@@ -34,13 +34,14 @@ async def _victim_resources(
             headers=victim.headers,
         )
     ).json()
-    # Nothing listens on port 9 (discard): the discovery that creating it starts fails
-    # quickly, and so does the test delivery, but both leave their rows.
+    # gRPC: the discovery that creating it starts fails at once ("not supported yet") instead
+    # of probing. Nothing listens on port 9 (discard), so the test delivery fails quickly too;
+    # both leave their rows.
     connection = (
         await client.post(
             f"/v1/applications/{app['id']}/connections",
             json={
-                "type": "rest_api",
+                "type": "grpc",
                 "base_url": "http://127.0.0.1:9",
                 "auth_type": "bearer",
                 "credentials": {"token": "victim-secret-token"},
