@@ -7,8 +7,8 @@
                    enqueue, locate the document (/openapi.json, the first place tried), fetch
                    it (~2 MB) and its referenced components file, resolve every $ref, build the
                    operations and replace them in PostgreSQL, then rebuild the knowledge graph.
-  first_seconds    the same for the run that creating the connection starts (cold caches).
-  steps            the last run's step times (seconds after the job started), as the job logs them.
+Printed too, not written: the first run's time (the one creating the connection starts, cold
+caches), the document's size, and the last run's step times as the job logs them.
 
 The real server (`app.asgi:create_app`, uvicorn, embedded engines, worker in-process) runs on
 loopback beside a plain http.server serving the document; NEXUS_OUTBOUND_ALLOWLIST lets the
@@ -149,15 +149,11 @@ def main() -> None:
     finally:
         target.shutdown()
         target.server_close()
-    results = {
-        "operations": OPERATIONS,
-        "seconds": round(statistics.median(times), 3),
-        "first_seconds": round(first, 3),
-        "document_bytes": len(files["/openapi.json"]),
-        "steps": step_times(job),
-    }
+    # API.md: a flat object of the figures the issue names.
+    results = {"operations": OPERATIONS, "seconds": round(statistics.median(times), 3)}
     path = write_results(NAME, results)
-    table([(k, v) for k, v in results.items() if k != "steps"] + [(f"  {k}", v) for k, v in results["steps"].items()])
+    details = [("first run seconds", round(first, 3)), ("document bytes", len(files["/openapi.json"]))]
+    table(list(results.items()) + details + [(f"  {k}", v) for k, v in step_times(job).items()])
     verdict = "within" if results["seconds"] <= GOAL_S else "OVER"
     print(f"  goal ≤ {GOAL_S} s: {verdict}")
     print(f"wrote {path.relative_to(ROOT)}")
