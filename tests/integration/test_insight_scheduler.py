@@ -136,3 +136,42 @@ async def test_one_tick_over_a_hundred_applications(
     assert report.applications == 100
     assert report.failed_organisations == []
     assert report.created == 0  # steady traffic: nothing to report
+
+
+def visits(start: datetime, end: datetime, users: int, signup_every: int, tag: str) -> list[Any]:
+    """`users` visitors spread over [start, end); every `signup_every`-th signs up two minutes
+    after arriving (0: nobody does)."""
+    span = (end - start) / users
+    rows = []
+    for n in range(users):
+        arrived = start + span * n
+        rows.append(("pageview", arrived, f"{tag}{n}", {}))
+        if signup_every and n % signup_every == 0:
+            rows.append(("signup", arrived + timedelta(minutes=2), f"{tag}{n}", {}))
+    return rows
+
+
+async def test_a_conversion_drop_is_judged_on_settled_visits(
+    started_app: Litestar, client: httpx.AsyncClient, make_org: Any
+) -> None:
+    owner = await make_org()
+    dropped, fresh = await make_app(client, owner, "Dropped"), await make_app(client, owner, "Fresh")
+    end = datetime.now(UTC).replace(second=0, microsecond=0)
+    settled, hour_before = end - timedelta(minutes=30), end - timedelta(minutes=90)
+    # Both: five hours converting one visitor in five.
+    for app_id in (dropped, fresh):
+        await insert_events(
+            started_app, app_id, owner.org_id, visits(end - timedelta(hours=6), hour_before, 400, 5, "b")
+        )
+    # Dropped: the settled hour converts one in fifty.
+    await insert_events(started_app, dropped, owner.org_id, visits(hour_before, settled, 100, 50, "d"))
+    # Fresh: the settled hour is normal; the last half hour's visitors have not converted yet.
+    await insert_events(started_app, fresh, owner.org_id, visits(hour_before, settled, 100, 5, "f"))
+    await insert_events(started_app, fresh, owner.org_id, visits(settled, end, 60, 0, "n"))
+
+    report = await scheduler.tick(ctx_of(started_app), now=end, org_ids=[owner.org_id])
+
+    assert report.failed_organisations == []
+    listed = await client.get("/v1/insights", params={"status": "open"}, headers=owner.headers)
+    opened = [(i["app_id"], i["fingerprint"], i["data"]["value"]) for i in listed.json()["items"]]
+    assert opened == [(dropped, "conversion:signup", 0.02)]

@@ -1,8 +1,9 @@
 """Conversion detector: the pageview → signup → purchase funnel against its own baseline.
 
 Input `funnel`: app_id, viewers_recent, signups_recent, buyers_recent, viewers_base,
-signups_base, buyers_base — distinct users per step over the last hour ("recent") and the
-hours before it ("base"). A step's conversion is its users over the previous step's users.
+signups_base, buyers_base — distinct users per step over the latest settled hour ("recent":
+the hour ending half an hour ago, see scheduler.FUNNEL_SETTLE) and the hours before it
+("base"). A step's conversion is its users over the previous step's users.
 """
 
 from __future__ import annotations
@@ -52,15 +53,15 @@ def conversion(funnel: pl.DataFrame) -> Verdicts:
                     severity="high" if ratio < 0.25 else "medium",
                     title=f"{step.capitalize()} conversion fell to {rate:.1%} (usually {base:.1%})",
                     description=(
-                        f"In the last hour {rate:.1%} of {wording} converted ({converted:,} of "
-                        f"{entered:,}), against {base:.1%} in the hours before."
+                        f"In the hour to half an hour ago {rate:.1%} of {wording} converted "
+                        f"({converted:,} of {entered:,}), against {base:.1%} in the hours before."
                     ),
                     recommendation=(
                         f"Walk through the {step} flow yourself on the latest release; check its form, "
                         "payment provider and error events for what blocks people."
                     ),
                     confidence=confidence(1 / max(ratio, 1e-3), 1 / CONVERSION_DROP),
-                    impact=f"about {shortfall:,.0f} fewer {step}s in the last hour",
+                    impact=f"about {shortfall:,.0f} fewer {step}s in an hour",
                     data={
                         "metric": f"{step}_conversion",
                         "value": round(rate, 4),

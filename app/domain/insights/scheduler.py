@@ -27,6 +27,11 @@ REQUESTS_RECENT = timedelta(minutes=5)
 REQUESTS_BASE = timedelta(hours=3)
 EVIDENCE_SPAN = timedelta(minutes=60)
 FUNNEL_RECENT = timedelta(hours=1)
+# Conversion is judged on visits at least this old: people who arrived in the last minutes
+# have not had the time to sign up or buy yet, so judging them would make every latest hour
+# look worse than its baseline (and every first start of the demo, whose backfill is still
+# arriving, raise a false alarm).
+FUNNEL_SETTLE = timedelta(minutes=30)
 VOLUME_MARGIN = timedelta(minutes=30)
 FUNNEL_BASE = timedelta(hours=6)
 
@@ -80,7 +85,10 @@ async def evaluate_organisation(
     if not summary.is_empty():
         series = _epoch_minutes(await _fetch(store, signals.request_series(org_id, app_ids, end - EVIDENCE_SPAN, end)))
 
-    funnel = await _fetch(store, signals.funnel_users(org_id, app_ids, end - FUNNEL_BASE, end - FUNNEL_RECENT, end))
+    settled = end - FUNNEL_SETTLE
+    funnel = await _fetch(
+        store, signals.funnel_users(org_id, app_ids, settled - FUNNEL_BASE, settled - FUNNEL_RECENT, settled)
+    )
 
     return detectors.merge(
         detectors.volume(per_minute),
