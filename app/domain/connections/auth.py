@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import logging
 import time
 from typing import Any
 
@@ -25,10 +24,6 @@ DEFAULT_TOKEN_LIFETIME_S = 300.0
 class AuthFailed(Exception):
     """The credentials could not be turned into request auth; the message is for a person."""
 
-
-# httpx logs every request's full URL at INFO; an API key sent as a query parameter would
-# land in the log. Its warnings and errors still come through.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
 _tokens: dict[str, tuple[str, float]] = {}
 _locks: dict[str, asyncio.Lock] = {}
