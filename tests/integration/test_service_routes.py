@@ -55,6 +55,14 @@ async def test_openapi_describes_every_v1_route(client: httpx.AsyncClient, start
     normalised = {(path.replace(":uuid", "").replace(":str", ""), method) for path, method in served}
     assert normalised <= documented, normalised - documented
 
+    # Bearer by default; the open routes say so, and ingestion names its own key.
+    assert document["security"] == [{"bearer": []}]
+    paths = document["paths"]
+    for path, method in (("/health", "get"), ("/ready", "get"), ("/v1/auth/token", "post")):
+        assert paths[path][method]["security"] == [], path
+    assert paths["/v1/events/batch"]["post"]["security"] == [{"ingest_key": []}]
+    assert "security" not in paths["/v1/applications"]["get"]
+
 
 async def test_security_headers_on_pages_and_api(client: httpx.AsyncClient) -> None:
     for path in ("/login", "/health", "/v1/applications"):

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from app.core.auth import Permission, requires
 from app.core.deps import AppSettings, CurrentPrincipal, Db
 from app.core.errors import ApiError
+from app.core.openapi import PublicOperation
 from app.core.pagination import Page, decode_cursor, page_of
 from app.domain.accounts import queries, service, tokens
 from app.domain.accounts.schemas import (
@@ -37,7 +38,13 @@ class AuthController(Controller):
     path = "/v1/auth"
     tags = ["auth"]
 
-    @post("/token", exclude_from_auth=True, status_code=200, summary="Exchange email and password for an access token")
+    @post(
+        "/token",
+        exclude_from_auth=True,
+        status_code=200,
+        summary="Exchange email and password for an access token",
+        operation_class=PublicOperation,
+    )
     async def token(
         self, request: Request[Any, Any, Any], data: JSONBody[TokenRequest], db: Db, settings: AppSettings
     ) -> TokenResponse:
