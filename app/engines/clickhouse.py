@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,6 +43,14 @@ async def query_frame(store: AnalyticsStore, sql: str, params: Params = None) ->
     result = pl.from_arrow(await store.query_arrow(sql, params))
     assert isinstance(result, pl.DataFrame)
     return result
+
+
+def time_param(moment: datetime, *, milliseconds: bool = False) -> str:
+    """A time as the text of a ClickHouse parameter, in UTC. Text reads the same on both
+    backends (each would render a Python datetime its own way); `DateTime` parameters take
+    whole seconds only, `DateTime64(3)` ones milliseconds too."""
+    text = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return text[:-3] if milliseconds else text[:-7]
 
 
 def _literal(value: Any) -> str:

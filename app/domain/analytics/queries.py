@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from app.domain.analytics.schemas import INTEGRAL_AGGREGATIONS, NUMERIC_AGGREGATIONS, TrendQuery
+from app.engines.clickhouse import time_param
 
 Params = dict[str, Any]
 
@@ -54,11 +55,6 @@ class CompiledQuery(msgspec.Struct, frozen=True):
 TIME_PARAM_TYPES = {"timestamp": "DateTime64(3, 'UTC')", "hour": "DateTime('UTC')"}
 
 
-def _time(moment: datetime) -> str:
-    """ClickHouse's DateTime text (UTC): a string parameter reads the same on both backends."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
 def can_use_rollup(query: TrendQuery) -> bool:
     """The hourly rollup answers counts and distinct users (and revenue sums) per event,
     at hour or day buckets, without property filters or breakdowns."""
@@ -89,8 +85,8 @@ class _Builder:
         self.params: Params = {
             "app_id": query.app_id,
             "org_id": query.org_id,
-            "date_from": _time(query.date_from),
-            "date_to": _time(query.date_to),
+            "date_from": time_param(query.date_from),
+            "date_to": time_param(query.date_to),
         }
         # Bounds typed like the column: chDB 26.9 compares a DateTime64(3) with a DateTime
         # as if the former were rounded up to the second, so an event at 12:00:59.500 would
@@ -247,7 +243,7 @@ WHERE app_id = {app_id:UUID}
 GROUP BY name
 ORDER BY events DESC, name
 LIMIT {limit:UInt32}"""
-    return sql, {"app_id": app_id, "org_id": org_id, "since": _time(since), "limit": limit}
+    return sql, {"app_id": app_id, "org_id": org_id, "since": time_param(since), "limit": limit}
 
 
 def property_names(app_id: str, org_id: str, since: datetime, limit: int, sample: int = 10_000) -> tuple[str, Params]:
@@ -264,4 +260,4 @@ FROM (
 GROUP BY name
 ORDER BY events DESC, name
 LIMIT {limit:UInt32}"""
-    return sql, {"app_id": app_id, "org_id": org_id, "since": _time(since), "limit": limit, "sample": sample}
+    return sql, {"app_id": app_id, "org_id": org_id, "since": time_param(since), "limit": limit, "sample": sample}

@@ -12,7 +12,7 @@ before a crash, and not yet recorded, is not stored twice.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,12 +21,9 @@ from app.domain.demo import queries
 from app.domain.demo.apps import DemoApp
 from app.domain.demo.traffic import TrafficGenerator
 from app.engines import Engines
+from app.engines.clickhouse import time_param
 
 CHUNK = timedelta(days=2)  # history per insert (all demo applications together)
-
-
-def _ch_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
 async def _unstored(engines: Engines, table: str, rows: pa.Table, start: datetime, end: datetime) -> pa.Table:
@@ -37,7 +34,11 @@ async def _unstored(engines: Engines, table: str, rows: pa.Table, start: datetim
         f"SELECT toString(uuid) AS stored FROM {table} "
         "WHERE app_id IN {apps:Array(UUID)} "
         "AND timestamp >= {start:DateTime64(3, 'UTC')} AND timestamp < {end:DateTime64(3, 'UTC')}",
-        {"apps": pc.unique(rows.column("app_id")).to_pylist(), "start": _ch_time(start), "end": _ch_time(end)},
+        {
+            "apps": pc.unique(rows.column("app_id")).to_pylist(),
+            "start": time_param(start, milliseconds=True),
+            "end": time_param(end, milliseconds=True),
+        },
     )
     if stored.num_rows == 0:
         return rows

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import structlog
 from prometheus_client import Histogram
 
-from app.engines.clickhouse import AnalyticsStore
+from app.engines.clickhouse import AnalyticsStore, time_param
 
 log = structlog.get_logger(__name__)
 # From a request handing its rows over to their being stored: what acknowledgement costs.
@@ -185,9 +185,8 @@ class GroupCommitWriter:
             {
                 "apps": apps,
                 "uuids": rows.column("uuid").to_pylist(),
-                # Whole seconds, as text: reads the same on both ClickHouse backends.
-                "earliest": f"{bounds['min'].as_py() - RETRY_HORIZON:%Y-%m-%d %H:%M:%S}",
-                "latest": f"{bounds['max'].as_py() + timedelta(seconds=1):%Y-%m-%d %H:%M:%S}",
+                "earliest": time_param(bounds["min"].as_py() - RETRY_HORIZON),
+                "latest": time_param(bounds["max"].as_py() + timedelta(seconds=1)),
             },
         )
         if existing.num_rows == 0:

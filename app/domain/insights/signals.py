@@ -13,15 +13,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from app.engines.clickhouse import time_param
+
 Params = dict[str, Any]
 
 
-def _time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
 def _scope(org_id: str, app_ids: list[str], start: datetime, end: datetime) -> Params:
-    return {"org_id": org_id, "apps": app_ids, "start": _time(start), "end": _time(end)}
+    return {"org_id": org_id, "apps": app_ids, "start": time_param(start), "end": time_param(end)}
 
 
 def events_per_minute(org_id: str, app_ids: list[str], start: datetime, end: datetime) -> tuple[str, Params]:
@@ -58,7 +56,7 @@ WHERE app_id IN {apps:Array(UUID)}
   AND timestamp < {end:DateTime64(3, 'UTC')}
 GROUP BY app, method, endpoint
 ORDER BY app, method, endpoint"""
-    return sql, {**_scope(org_id, app_ids, start, end), "recent": _time(recent)}
+    return sql, {**_scope(org_id, app_ids, start, end), "recent": time_param(recent)}
 
 
 def request_series(org_id: str, app_ids: list[str], start: datetime, end: datetime) -> tuple[str, Params]:
@@ -101,4 +99,4 @@ WHERE app_id IN {apps:Array(UUID)}
   AND timestamp < {end:DateTime64(3, 'UTC')}
 GROUP BY app
 ORDER BY app"""
-    return sql, {**_scope(org_id, app_ids, start, end), "recent": _time(recent)}
+    return sql, {**_scope(org_id, app_ids, start, end), "recent": time_param(recent)}

@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 from psycopg import AsyncConnection
 
-from app.engines.clickhouse import AnalyticsStore, query_frame
+from app.engines.clickhouse import AnalyticsStore, query_frame, time_param
 
 Conn = AsyncConnection[Any]
 TOP_EVENTS = 10
@@ -49,16 +49,20 @@ GROUP BY event ORDER BY events DESC, event LIMIT {{limit:UInt32}}
 
 
 def _params(app_id: str, org_id: str, start: datetime, end: datetime, **extra: Any) -> dict[str, Any]:
-    return {"app_id": app_id, "org_id": org_id, "start": _time(start), "end": _time(end), **extra}
-
-
-def _time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    return {
+        "app_id": app_id,
+        "org_id": org_id,
+        "start": time_param(start, milliseconds=True),
+        "end": time_param(end, milliseconds=True),
+        **extra,
+    }
 
 
 async def event_kpis(store: AnalyticsStore, app_id: str, org_id: str, start: datetime, end: datetime) -> dict[str, Any]:
     previous = start - (end - start)
-    frame = await query_frame(store, _EVENT_KPIS, _params(app_id, org_id, start, end, previous=_time(previous)))
+    frame = await query_frame(
+        store, _EVENT_KPIS, _params(app_id, org_id, start, end, previous=time_param(previous, milliseconds=True))
+    )
     return frame.row(0, named=True)
 
 
