@@ -49,6 +49,21 @@ def resolve_range(date_from: str | None, date_to: str | None, interval: Interval
         raise ApiError(400, "invalid_range", str(exc), [{"key": "from", "source": "query"}]) from exc
 
 
+def event_query(
+    app_id: str, org_id: str, event: str, interval: Interval, date_from: str | None, date_to: str | None
+) -> TrendQuery:
+    """The count of one event (or `*`) per bucket that /timeseries and /anomalies answer."""
+    start, end = resolve_range(date_from, date_to, interval)
+    return TrendQuery(
+        app_id=app_id,
+        org_id=org_id,
+        date_from=start,
+        date_to=end,
+        events=(event.strip() or ALL_EVENTS,),
+        interval=interval,
+    )
+
+
 class AnalyticsController(Controller):
     path = "/v1/applications"
     tags = ["queries"]
@@ -73,15 +88,7 @@ class AnalyticsController(Controller):
         date_to: Annotated[str | None, QueryParameter(name="to", max_length=64)] = None,
     ) -> TimeseriesOut:
         await applications.get(db, principal, str(app_id))
-        start, end = resolve_range(date_from, date_to, interval)
-        query = TrendQuery(
-            app_id=str(app_id),
-            org_id=principal.org_id,
-            date_from=start,
-            date_to=end,
-            events=(event.strip() or ALL_EVENTS,),
-            interval=interval,
-        )
+        query = event_query(str(app_id), principal.org_id, event, interval, date_from, date_to)
         result = await service.run(state.engines.clickhouse, query)
         [series] = result.series()  # one event (or all of them): one series
         return TimeseriesOut(interval=interval, points=series.points)
@@ -107,15 +114,7 @@ class AnalyticsController(Controller):
         date_to: Annotated[str | None, QueryParameter(name="to", max_length=64)] = None,
     ) -> anomaly_service.Anomalies:
         await applications.get(db, principal, str(app_id))
-        start, end = resolve_range(date_from, date_to, interval)
-        query = TrendQuery(
-            app_id=str(app_id),
-            org_id=principal.org_id,
-            date_from=start,
-            date_to=end,
-            events=(event.strip() or ALL_EVENTS,),
-            interval=interval,
-        )
+        query = event_query(str(app_id), principal.org_id, event, interval, date_from, date_to)
         return await anomaly_service.anomalies(state.engines.clickhouse, query, datetime.now(UTC))
 
     @get("/{app_id:uuid}/event-names", summary="Event names seen in the last 30 days, most frequent first")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 
 from app.domain.discovery.schemas import DiscoveredEndpoint, DiscoveredTable
@@ -26,12 +26,29 @@ def _json(value: Any) -> Jsonb | None:
     return None if value is None else Jsonb(value)
 
 
-async def _lock_connection(conn: Conn, org_id: str, connection_id: str) -> None:
-    """Two runs of one connection replace its rows one after the other: without the lock the
-    second's inserts would collide with the first's uncommitted ones."""
-    await conn.execute(
-        "SELECT 1 FROM connections WHERE org_id = %s AND id = %s FOR NO KEY UPDATE", (org_id, connection_id)
-    )
+async def _replace(
+    conn: Conn, org_id: str, connection_id: str, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> int:
+    """The connection's rows of `table` become `rows`, in one transaction.
+
+    The connection's row is locked first: two runs of one connection then replace its rows
+    one after the other; without the lock the second's inserts would collide with the first's
+    uncommitted ones."""
+    async with conn.transaction():
+        await conn.execute(
+            "SELECT 1 FROM connections WHERE org_id = %s AND id = %s FOR NO KEY UPDATE", (org_id, connection_id)
+        )
+        await conn.execute(
+            sql.SQL("DELETE FROM {} WHERE org_id = %s AND connection_id = %s").format(sql.Identifier(table)),
+            (org_id, connection_id),
+        )
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        async with conn.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for row in rows:
+                await copy.write_row(row)
+    return len(rows)
 
 
 async def replace_endpoints(
@@ -61,21 +78,20 @@ async def replace_endpoints(
                 endpoint.auth_required,
             )
         )
-    async with conn.transaction():
-        await _lock_connection(conn, org_id, connection_id)
-        await conn.execute(
-            "DELETE FROM api_endpoints WHERE org_id = %s AND connection_id = %s", (org_id, connection_id)
-        )
-        async with (
-            conn.cursor() as cursor,
-            cursor.copy(
-                """COPY api_endpoints (org_id, app_id, connection_id, method, path, summary, description,
-                                   parameters, request_schema, response_schema, auth_required) FROM STDIN"""
-            ) as copy,
-        ):
-            for row in rows:
-                await copy.write_row(row)
-    return len(rows)
+    columns = (
+        "org_id",
+        "app_id",
+        "connection_id",
+        "method",
+        "path",
+        "summary",
+        "description",
+        "parameters",
+        "request_schema",
+        "response_schema",
+        "auth_required",
+    )
+    return await _replace(conn, org_id, connection_id, "api_endpoints", columns, rows)
 
 
 async def replace_tables(
@@ -103,21 +119,19 @@ async def replace_tables(
                 Jsonb(msgspec.to_builtins(table.indexes)),
             )
         )
-    async with conn.transaction():
-        await _lock_connection(conn, org_id, connection_id)
-        await conn.execute(
-            "DELETE FROM database_schemas WHERE org_id = %s AND connection_id = %s", (org_id, connection_id)
-        )
-        async with (
-            conn.cursor() as cursor,
-            cursor.copy(
-                """COPY database_schemas (org_id, app_id, connection_id, schema_name, table_name, row_estimate,
-                                      columns, primary_key, foreign_keys, indexes) FROM STDIN"""
-            ) as copy,
-        ):
-            for row in rows:
-                await copy.write_row(row)
-    return len(rows)
+    columns = (
+        "org_id",
+        "app_id",
+        "connection_id",
+        "schema_name",
+        "table_name",
+        "row_estimate",
+        "columns",
+        "primary_key",
+        "foreign_keys",
+        "indexes",
+    )
+    return await _replace(conn, org_id, connection_id, "database_schemas", columns, rows)
 
 
 ENDPOINT_COLUMNS = """id::text AS id, connection_id::text AS connection_id, method, path, summary, description,
