@@ -60,7 +60,8 @@ def raw_insert(prefix: Path, count: int, seconds: float) -> dict[str, float]:
     import msgspec
     import pyarrow as pa
 
-    from app.domain.ingest.prepare import Window, prepare_events
+    from app.domain.ingest.keys import AppRef
+    from app.domain.ingest.prepare import Submission, Window, prepare_events
     from app.domain.ingest.schemas import EventBatch
     from app.engines.migrations import MIGRATIONS_DIR, load_migrations, render_clickhouse
     from app.settings import ClickHouseSettings
@@ -74,11 +75,11 @@ def raw_insert(prefix: Path, count: int, seconds: float) -> dict[str, float]:
                 conn.query(statement)
         decoder = msgspec.json.Decoder(EventBatch)
         window = Window(datetime.now(UTC), settings.retention_days)
-        app_id, org_id = str(uuid4()), str(uuid4())
+        app = AppRef(str(uuid4()), str(uuid4()))
         tables = []
         for number in range(1, count + 1):
             body = fill(Path(f"{prefix}{number}.json").read_text(), number)
-            tables.append(prepare_events(decoder.decode(body).events, app_id, org_id, window).rows)
+            tables.append(prepare_events([Submission(decoder.decode(body).events, app, window)]).rows)
         columns = ", ".join(f"`{name}`" for name in tables[0].column_names)
         sql = f"INSERT INTO events ({columns}) SELECT {columns} FROM Python(arrow_rows)"
 

@@ -61,6 +61,15 @@ async def stamp_response(message: Message, scope: Scope) -> None:
             message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
 
 
+def assign_request_id(scope: Scope) -> str:
+    """The request's id (its X-Request-ID when sane, else a new one), kept in the scope's
+    state where `stamp_response` finds it."""
+    incoming = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"").decode("latin-1")
+    request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    scope.setdefault("state", {})["request_id"] = request_id
+    return request_id
+
+
 class RequestContextMiddleware:
     """Outermost middleware: a request id per request (taken from X-Request-ID when sane),
     bound to every log line and every ClickHouse query; `stamp_response` echoes it."""
@@ -72,9 +81,7 @@ class RequestContextMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id = assign_request_id(scope)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         token = query_tag.set(request_id)

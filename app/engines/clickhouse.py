@@ -1,7 +1,9 @@
 """The analytics store: ClickHouse through clickhouse-connect, or chDB embedded in-process.
 
 Both backends run the same SQL with ClickHouse's server-side bound parameters
-(`{name:Type}`), and both hand results back as Arrow, which callers turn into polars.
+(`{name:Type}`), and both hand results back as Arrow, which callers turn into polars. A
+query may also read an Arrow table sent with it, named INPUT in its SQL: chDB reads it in
+place (its Python() table function), a server receives it as external data.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from app.settings import ClickHouseSettings
 query_tag: contextvars.ContextVar[str] = contextvars.ContextVar("clickhouse_query_tag", default="")
 
 Params = dict[str, Any] | None
+# Where a query reads the table passed as `input` (its text columns arrive as String).
+INPUT = "__input__"
+EXTERNAL_NAME = "nexus_input"  # what a ClickHouse server calls it
 
 
 class AnalyticsStore(Protocol):
     """What the rest of the application may ask of ClickHouse."""
 
-    async def query_arrow(self, sql: str, params: Params = None) -> pa.Table: ...
+    async def query_arrow(self, sql: str, params: Params = None, input: pa.Table | None = None) -> pa.Table: ...
 
     async def command(self, sql: str, params: Params = None) -> None: ...
 
@@ -97,8 +102,15 @@ class ChDBStore:
         tag = query_tag.get()
         return f"/* request_id={tag} */ {sql}" if tag else sql
 
-    async def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
-        return await self._run(lambda: self._conn.query(self._tagged(sql), "ArrowTable", params=_chdb_params(params)))
+    async def query_arrow(self, sql: str, params: Params = None, input: pa.Table | None = None) -> pa.Table:
+        def query() -> pa.Table:
+            # Python(name) looks the name up in this frame, as in insert_arrow.
+            input_rows = input  # noqa: F841 - referenced by name in the SQL
+            text = sql.replace(INPUT, "Python(input_rows)") if input is not None else sql
+            return self._conn.query(self._tagged(text), "ArrowTable", params=_chdb_params(params))
+
+        result: pa.Table = await self._run(query)
+        return result
 
     async def command(self, sql: str, params: Params = None) -> None:
         await self._run(lambda: self._conn.query(self._tagged(sql), "CSV", params=_chdb_params(params)))
@@ -140,8 +152,14 @@ class ClickHouseServerStore:
         tag = query_tag.get()
         return {"log_comment": tag} if tag else {}
 
-    async def query_arrow(self, sql: str, params: Params = None) -> pa.Table:
-        return await self._client.query_arrow(sql, parameters=params or {}, settings=self._settings())
+    async def query_arrow(self, sql: str, params: Params = None, input: pa.Table | None = None) -> pa.Table:
+        external = None
+        if input is not None:
+            sql = sql.replace(INPUT, EXTERNAL_NAME)
+            external = _external_data(input)
+        return await self._client.query_arrow(
+            sql, parameters=params or {}, settings=self._settings(), external_data=external
+        )
 
     async def command(self, sql: str, params: Params = None) -> None:
         await self._client.command(sql, parameters=params or {}, settings=self._settings())
@@ -159,6 +177,23 @@ class ClickHouseServerStore:
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+
+def _external_data(table: pa.Table) -> Any:
+    """A table sent along with a query (ClickHouse external data), as Arrow."""
+    from clickhouse_connect.driver.external import ExternalData
+
+    if any(not pa.types.is_string(field.type) for field in table.schema):
+        raise TypeError("only text columns are sent as external data")
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return ExternalData(
+        file_name=EXTERNAL_NAME,
+        data=sink.getvalue().to_pybytes(),
+        fmt="Arrow",
+        structure=[f"{name} String" for name in table.column_names],
+    )
 
 
 def make_store(settings: ClickHouseSettings, data_dir: Path) -> ChDBStore | ClickHouseServerStore:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from app.domain.ingest.prepare import prepare_events
 from app.domain.ingest.writer import GroupCommitWriter
 
 
@@ -154,7 +155,9 @@ async def test_store_failure_is_503_and_nothing_is_acknowledged(
     client: httpx.AsyncClient, app_key: dict[str, str], started_app: Litestar, swap_writer: Any
 ) -> None:
     # A real insert that ClickHouse refuses (the table does not exist) stands for a store outage.
-    await swap_writer(GroupCommitWriter(started_app.state.engines.clickhouse, "events_missing", 10, 0.01, 1000))
+    await swap_writer(
+        GroupCommitWriter(started_app.state.engines.clickhouse, "events_missing", prepare_events, 10, 0.01, 1000)
+    )
     response = await client.post(
         "/v1/events/batch", json={"events": [{"event": "x", "distinct_id": "u"}]}, headers={"X-API-Key": app_key["key"]}
     )
@@ -167,7 +170,9 @@ async def test_store_failure_is_503_and_nothing_is_acknowledged(
 async def test_overload_is_503_with_retry_after(
     client: httpx.AsyncClient, app_key: dict[str, str], started_app: Litestar, swap_writer: Any
 ) -> None:
-    await swap_writer(GroupCommitWriter(started_app.state.engines.clickhouse, "events", 10, 0.01, max_pending_rows=2))
+    await swap_writer(
+        GroupCommitWriter(started_app.state.engines.clickhouse, "events", prepare_events, 10, 0.01, max_pending_rows=2)
+    )
     events = [{"event": "x", "distinct_id": "u"}] * 3
     response = await client.post("/v1/events/batch", json={"events": events}, headers={"X-API-Key": app_key["key"]})
     assert response.status_code == 503

@@ -252,24 +252,13 @@ async def stop_demo(demo: DemoTraffic | None) -> None:
 
 async def run_until_signalled(engines: Engines, settings: Settings) -> None:
     """`nexus demo`: the same demo traffic in a process of its own, until Ctrl-C or SIGTERM."""
-    from app.domain.ingest.live import publisher
+    from app.domain.ingest.service import writers as ingest_writers
     from realtime.hub import LiveHub
 
     assert engines.redis.client is not None
     hub = LiveHub(engines.redis.client)
     await hub.start()
-    ingest = settings.ingest
-    writers = [
-        GroupCommitWriter(
-            engines.clickhouse,
-            table,
-            ingest.flush_rows,
-            ingest.flush_interval_ms / 1000,
-            ingest.max_pending_rows,
-            on_flushed=publisher(hub) if table == "events" else None,
-        )
-        for table in ("events", "performance_metrics")
-    ]
+    writers = list(ingest_writers(engines.clickhouse, settings.ingest, hub).values())
     for writer in writers:
         await writer.start()
     demo = start_demo(engines, settings, writers[0], writers[1])

@@ -1,21 +1,36 @@
-"""Turn decoded events into rows to store, rejecting bad ones by index. Pure functions."""
+"""Turn decoded requests into rows to store, rejecting bad items by index. Pure functions.
+
+The writer calls these once per flush, over every request that flush will answer: checks
+and the Arrow table are built a column at a time with Arrow compute, not an event at a
+time in Python, so their cost is paid per flush rather than per request (a single-event
+request costs almost nothing to prepare). Each rejection goes back to its own request, by
+that request's own indexes.
+"""
 
 from __future__ import annotations
 
-import math
-import uuid
-from dataclasses import dataclass, field
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from app.domain.ingest.keys import AppRef
 from app.domain.ingest.schemas import EventIn, MetricIn, Rejection
 
 MAX_NAME = 200
 MAX_PROPERTIES_BYTES = 64 * 1024
 FUTURE_TOLERANCE = timedelta(hours=1)
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+_MICROS = pa.timestamp("us", tz="UTC")
+_MILLIS = pa.timestamp("ms", tz="UTC")
+_CANONICAL_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 EVENT_SCHEMA = pa.schema(
     [
@@ -25,7 +40,7 @@ EVENT_SCHEMA = pa.schema(
         ("event", pa.string()),
         ("distinct_id", pa.string()),
         ("session_id", pa.string()),
-        ("timestamp", pa.timestamp("ms", tz="UTC")),
+        ("timestamp", _MILLIS),
         ("properties", pa.string()),
     ]
 )
@@ -38,112 +53,220 @@ METRIC_SCHEMA = pa.schema(
         ("method", pa.string()),
         ("status_code", pa.uint16()),
         ("duration_ms", pa.float64()),
-        ("timestamp", pa.timestamp("ms", tz="UTC")),
+        ("timestamp", _MILLIS),
     ]
 )
 
 
-@dataclass
-class Prepared:
-    """Rows ready for one insert, and the events refused on the way."""
-
-    rows: pa.Table
-    rejected: list[Rejection] = field(default_factory=list)
-    # uuids the client chose: a retry may repeat them, so the writer checks them.
-    client_uuids: int = 0
-
-
 class Window:
-    """The accepted time range: at most an hour ahead, and within retention."""
+    """The times a request accepts: at most an hour ahead of its receipt, and within retention."""
 
     def __init__(self, now: datetime, retention_days: int) -> None:
         self.now = now
         self.earliest = now - timedelta(days=retention_days)
         self.latest = now + FUTURE_TOLERANCE
 
-    def parse(self, raw: str | None) -> datetime | str:
-        """The UTC time, or the reason it is refused."""
-        if raw is None:
-            return self.now
+
+@dataclass
+class Submission:
+    """One request's decoded items, the application they are for, and its window."""
+
+    items: Sequence[EventIn] | Sequence[MetricIn]
+    app: AppRef
+    window: Window
+
+
+@dataclass
+class Prepared:
+    """Rows ready for one insert, and per submission how many were accepted and which refused."""
+
+    rows: pa.Table
+    accepted: list[int]
+    rejected: list[list[Rejection]]
+    # Some uuid was chosen by a client: a retry may repeat it, so the writer checks.
+    client_uuids: bool
+
+
+class _Flush:
+    """The submissions of one flush laid end to end, and the first problem found per item."""
+
+    def __init__(self, submissions: Sequence[Submission]) -> None:
+        self.submissions = submissions
+        self.items: list[Any] = list(chain.from_iterable(s.items for s in submissions))
+        counts = [len(s.items) for s in submissions]
+        self.owner = pa.array(np.repeat(np.arange(len(submissions)), counts))
+        self.starts = np.concatenate(([0], np.cumsum(counts)[:-1])).tolist()
+        self.problems: dict[int, str] = {}
+
+    def column(self, name: str, kind: pa.DataType) -> pa.Array:
+        return pa.array(map(attrgetter(name), self.items), kind, size=len(self.items))
+
+    def per_row(self, values: list[Any], kind: pa.DataType) -> pa.Array:
+        """One value per submission, spread over its rows."""
+        return pa.array(values, kind).take(self.owner)
+
+    def flag(self, mask: pa.Array, message: str) -> None:
+        """Items where `mask` holds get `message`, unless an earlier check already refused them."""
+        mask = pc.fill_null(mask, False)
+        if pc.any(mask).as_py():
+            for index in pc.indices_nonzero(mask).to_pylist():
+                self.problems.setdefault(index, message)
+
+    def check_text(self, name: str, values: pa.Array, required: bool = True) -> None:
+        lengths = pc.fill_null(pc.utf8_length(values), 0)
+        if required:
+            self.flag(pc.equal(lengths, 0), f"{name} must not be empty")
+        self.flag(pc.greater(lengths, MAX_NAME), f"{name} is longer than {MAX_NAME} characters")
+
+    def moments(self) -> pa.Array:
+        """Each item's time in UTC (its receipt when it sent none), times out of window refused."""
+        texts = self.column("timestamp", pa.string())
         try:
-            moment = datetime.fromisoformat(raw)
-        except ValueError:
-            return "timestamp is not an RFC 3339 time"
-        if moment.tzinfo is None:
-            return "timestamp needs a UTC offset, e.g. 2026-01-31T12:00:00Z"
-        moment = moment.astimezone(UTC)
-        if moment > self.latest:
-            return "timestamp is more than 1 hour in the future"
-        if moment < self.earliest:
-            return "timestamp is older than the retention period"
-        return moment
-
-
-def _text_problem(name: str, value: str, required: bool = True) -> str | None:
-    if required and not value:
-        return f"{name} must not be empty"
-    if len(value) > MAX_NAME:
-        return f"{name} is longer than {MAX_NAME} characters"
-    return None
-
-
-def prepare_events(events: list[EventIn], app_id: str, org_id: str, window: Window) -> Prepared:
-    columns: dict[str, list[Any]] = {name: [] for name in EVENT_SCHEMA.names}
-    rejected: list[Rejection] = []
-    client_uuids = 0
-    for index, item in enumerate(events):
-        problem = (
-            _text_problem("event", item.event)
-            or _text_problem("distinct_id", item.distinct_id)
-            or _text_problem("session_id", item.session_id or "", required=False)
+            parsed = pc.cast(texts, _MICROS)
+        except pa.ArrowInvalid:
+            # Arrow's parser is strict ISO 8601; Python's is more lenient, and names the problem.
+            parsed = pa.array(self._parse_each(texts.to_pylist()), _MICROS)
+        windows = [s.window for s in self.submissions]
+        moments = pc.coalesce(parsed, self.per_row([w.now for w in windows], _MICROS))
+        self.flag(
+            pc.greater(moments, self.per_row([w.latest for w in windows], _MICROS)),
+            "timestamp is more than 1 hour in the future",
         )
-        properties = bytes(item.properties).decode().strip()
-        if properties == "null":
-            properties = "{}"
-        if problem is None and not properties.startswith("{"):
-            problem = "properties must be a JSON object"
-        elif problem is None and len(properties) > MAX_PROPERTIES_BYTES:
-            problem = f"properties are larger than {MAX_PROPERTIES_BYTES // 1024} KB"
-        moment = window.parse(item.timestamp) if problem is None else problem
-        if isinstance(moment, str):
-            rejected.append(Rejection(index=index, error=moment))
-            continue
-        client_uuids += item.uuid is not None
-        columns["app_id"].append(app_id)
-        columns["org_id"].append(org_id)
-        columns["uuid"].append(str(item.uuid or uuid.uuid4()))
-        columns["event"].append(item.event)
-        columns["distinct_id"].append(item.distinct_id)
-        columns["session_id"].append(item.session_id or "")
-        columns["timestamp"].append(moment)
-        columns["properties"].append(properties)
-    return Prepared(pa.Table.from_pydict(columns, schema=EVENT_SCHEMA), rejected, client_uuids)
+        self.flag(
+            pc.less(moments, self.per_row([w.earliest for w in windows], _MICROS)),
+            "timestamp is older than the retention period",
+        )
+        return pc.cast(moments, _MILLIS, safe=False)  # stored to the millisecond
+
+    def _parse_each(self, texts: list[str | None]) -> list[datetime | None]:
+        moments: list[datetime | None] = []
+        for index, raw in enumerate(texts):
+            moment = None if raw is None else parse_time(raw)
+            if isinstance(moment, str):
+                self.problems.setdefault(index, moment)
+                moment = None
+            moments.append(moment)
+        return moments
+
+    def uuids(self) -> tuple[pa.Array, bool]:
+        """Canonical uuid text per item (a fresh one where none was sent); whether any was sent."""
+        sent = self.column("uuid", pa.string())
+        canonical = pc.match_substring_regex(sent, _CANONICAL_UUID)
+        if not pc.all(pc.fill_null(canonical, True)).as_py():
+            # Upper case or without hyphens (allowed by the schema): rare, so done one by one.
+            sent = pa.array([None if text is None else _canonical(text) for text in sent.to_pylist()], pa.string())
+        missing = sent.null_count
+        if missing == 0:
+            return sent, True
+        return pc.replace_with_mask(sent, pc.is_null(sent), pa.array(random_uuids(missing))), missing < len(sent)
+
+    def result(self, columns: dict[str, pa.Array], schema: pa.Schema, client_uuids: bool) -> Prepared:
+        rows = pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
+        accepted = [len(s.items) for s in self.submissions]
+        rejected: list[list[Rejection]] = [[] for _ in self.submissions]
+        if self.problems:
+            keep = np.ones(len(self.items), dtype=bool)
+            owners = self.owner.to_numpy()
+            for index in sorted(self.problems):
+                keep[index] = False
+                owner = int(owners[index])
+                accepted[owner] -= 1
+                rejected[owner].append(Rejection(index=index - self.starts[owner], error=self.problems[index]))
+            rows = rows.filter(pa.array(keep))
+        return Prepared(rows, accepted, rejected, client_uuids)
 
 
-def prepare_metrics(metrics: list[MetricIn], app_id: str, org_id: str, window: Window) -> Prepared:
-    columns: dict[str, list[Any]] = {name: [] for name in METRIC_SCHEMA.names}
-    rejected: list[Rejection] = []
-    client_uuids = 0
-    for index, item in enumerate(metrics):
-        method = item.method.upper()
-        problem = _text_problem("endpoint", item.endpoint)
-        if problem is None and method not in METHODS:
-            problem = f"method must be one of {', '.join(sorted(METHODS))}"
-        if problem is None and not 100 <= item.status_code <= 599:
-            problem = "status_code must be between 100 and 599"
-        if problem is None and not (math.isfinite(item.duration_ms) and item.duration_ms >= 0):
-            problem = "duration_ms must be a finite, non-negative number"
-        moment = window.parse(item.timestamp) if problem is None else problem
-        if isinstance(moment, str):
-            rejected.append(Rejection(index=index, error=moment))
-            continue
-        client_uuids += item.uuid is not None
-        columns["app_id"].append(app_id)
-        columns["org_id"].append(org_id)
-        columns["uuid"].append(str(item.uuid or uuid.uuid4()))
-        columns["endpoint"].append(item.endpoint)
-        columns["method"].append(method)
-        columns["status_code"].append(item.status_code)
-        columns["duration_ms"].append(item.duration_ms)
-        columns["timestamp"].append(moment)
-    return Prepared(pa.Table.from_pydict(columns, schema=METRIC_SCHEMA), rejected, client_uuids)
+def parse_time(raw: str) -> datetime | str:
+    """An RFC 3339 time in UTC, or the reason it is refused."""
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return "timestamp is not an RFC 3339 time"
+    if moment.tzinfo is None:
+        return "timestamp needs a UTC offset, e.g. 2026-01-31T12:00:00Z"
+    return moment.astimezone(UTC)
+
+
+def _canonical(text: str) -> str:
+    digits = text.replace("-", "").lower()
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+def random_uuids(count: int) -> list[str]:
+    """`count` random (version 4) uuids as text: one call for the randomness, not one per uuid."""
+    digits = os.urandom(16 * count).hex()
+    variant = "89ab"
+    return [
+        f"{digits[i : i + 8]}-{digits[i + 8 : i + 12]}-4{digits[i + 13 : i + 16]}-"
+        f"{variant[int(digits[i + 16], 16) & 3]}{digits[i + 17 : i + 20]}-{digits[i + 20 : i + 32]}"
+        for i in range(0, 32 * count, 32)
+    ]
+
+
+def _app_columns(flush: _Flush) -> dict[str, pa.Array]:
+    return {
+        "app_id": flush.per_row([s.app.app_id for s in flush.submissions], pa.string()),
+        "org_id": flush.per_row([s.app.org_id for s in flush.submissions], pa.string()),
+    }
+
+
+def prepare_events(submissions: Sequence[Submission]) -> Prepared:
+    flush = _Flush(submissions)
+    event = flush.column("event", pa.string())
+    distinct_id = flush.column("distinct_id", pa.string())
+    session_id = pc.fill_null(flush.column("session_id", pa.string()), "")
+    flush.check_text("event", event)
+    flush.check_text("distinct_id", distinct_id)
+    flush.check_text("session_id", session_id, required=False)
+    # msgspec kept each `properties` as the exact JSON text sent (no surrounding space).
+    properties = pa.array([bytes(item.properties) for item in flush.items], pa.string())
+    properties = pc.if_else(pc.equal(properties, "null"), "{}", properties)
+    flush.flag(pc.invert(pc.starts_with(properties, "{")), "properties must be a JSON object")
+    flush.flag(
+        pc.greater(pc.binary_length(properties), MAX_PROPERTIES_BYTES),
+        f"properties are larger than {MAX_PROPERTIES_BYTES // 1024} KB",
+    )
+    timestamp = flush.moments()
+    uuids, client_uuids = flush.uuids()
+    columns = _app_columns(flush) | {
+        "uuid": uuids,
+        "event": event,
+        "distinct_id": distinct_id,
+        "session_id": session_id,
+        "timestamp": timestamp,
+        "properties": properties,
+    }
+    return flush.result(columns, EVENT_SCHEMA, client_uuids)
+
+
+def prepare_metrics(submissions: Sequence[Submission]) -> Prepared:
+    flush = _Flush(submissions)
+    endpoint = flush.column("endpoint", pa.string())
+    method = pc.utf8_upper(flush.column("method", pa.string()))
+    status_code = flush.column("status_code", pa.int64())
+    duration_ms = flush.column("duration_ms", pa.float64())
+    flush.check_text("endpoint", endpoint)
+    flush.flag(
+        pc.invert(pc.is_in(method, value_set=pa.array(sorted(METHODS)))),
+        f"method must be one of {', '.join(sorted(METHODS))}",
+    )
+    flush.flag(
+        pc.or_(pc.less(status_code, 100), pc.greater(status_code, 599)), "status_code must be between 100 and 599"
+    )
+    flush.flag(
+        pc.or_(pc.invert(pc.is_finite(duration_ms)), pc.less(duration_ms, 0)),
+        "duration_ms must be a finite, non-negative number",
+    )
+    timestamp = flush.moments()
+    uuids, client_uuids = flush.uuids()
+    # Out-of-range codes are refused above; clamping only keeps the cast of their rows safe.
+    status = pc.cast(pc.min_element_wise(pc.max_element_wise(status_code, 0), 65535), pa.uint16())
+    columns = _app_columns(flush) | {
+        "uuid": uuids,
+        "endpoint": endpoint,
+        "method": method,
+        "status_code": status,
+        "duration_ms": duration_ms,
+        "timestamp": timestamp,
+    }
+    return flush.result(columns, METRIC_SCHEMA, client_uuids)

@@ -1,12 +1,14 @@
 """Group commit: many concurrent requests, one ClickHouse insert.
 
-A request hands its rows to the writer and waits; the writer flushes when enough rows are
-pending or the oldest has waited long enough, inserts them in one statement, and only then
-answers every waiting request. An acknowledged event is therefore already stored. A retried
-`uuid` is stored once: rows whose client-chosen uuid is already in the table are dropped
-before the insert. When the store fails, every waiting request gets the error (and answers
-503); when too many rows are already pending, new ones are refused at once, so memory stays
-bounded.
+A request hands its decoded items to the writer and waits; the writer flushes when enough
+items are pending or the oldest has waited long enough. A flush prepares every pending
+request's items in one pass (prepare.py: checks and the Arrow table built a column at a
+time), inserts the rows in one statement, and only then answers every waiting request with
+what was accepted and what refused. An acknowledged event is therefore already stored. A
+retried `uuid` is stored once: rows whose client-chosen uuid is already in the table are
+dropped before the insert. When the store fails, every waiting request gets the error (and
+answers 503); when too many items are already pending, new ones are refused at once, so
+memory stays bounded. Rows built elsewhere (demo traffic) join the same flushes.
 """
 
 from __future__ import annotations
@@ -17,13 +19,16 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import structlog
 from prometheus_client import Histogram
 
-from app.engines.clickhouse import AnalyticsStore, time_param
+from app.domain.ingest.prepare import Prepared, Submission
+from app.domain.ingest.schemas import IngestResult
+from app.engines.clickhouse import INPUT, AnalyticsStore, time_param
 
 log = structlog.get_logger(__name__)
 # From a request handing its rows over to their being stored: what acknowledgement costs.
@@ -37,9 +42,14 @@ FLUSH_ROWS = Histogram(
     "nexus_ingest_flush_rows", "Rows per ClickHouse insert", ["table"], buckets=(1, 10, 100, 1_000, 10_000, 100_000)
 )
 OnFlushed = Callable[[pa.Table], Awaitable[None]]
+Prepare = Callable[[list[Submission]], Prepared]
 # How long after the first attempt a retried event (with no timestamp of its own) is still
 # recognised by its uuid.
 RETRY_HORIZON = timedelta(days=1)
+# Flush early once no request has arrived for this long (see GroupCommitWriter._due_in)...
+LULL_S = 0.002
+# ...but start inserts at most this often: at most 50 a second from one writer.
+MIN_GAP_S = 0.02
 
 
 class Overloaded(Exception):
@@ -52,10 +62,14 @@ class StoreUnavailable(Exception):
 
 @dataclass
 class _Pending:
-    rows: pa.Table
-    check_uuids: bool
+    """A request's items, prepared at flush time, or rows prepared already."""
+
+    size: int
+    submission: Submission | None = None
+    rows: pa.Table | None = None
+    check_uuids: bool = False
     submitted: float = field(default_factory=time.monotonic)
-    done: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    done: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 class GroupCommitWriter:
@@ -63,6 +77,7 @@ class GroupCommitWriter:
         self,
         store: AnalyticsStore,
         table: str,
+        prepare: Prepare,
         flush_rows: int,
         flush_interval_s: float,
         max_pending_rows: int,
@@ -70,6 +85,7 @@ class GroupCommitWriter:
     ) -> None:
         self._store = store
         self._table = table
+        self._prepare = prepare
         self._flush_rows = flush_rows
         self._flush_interval_s = flush_interval_s
         self._max_pending_rows = max_pending_rows
@@ -77,6 +93,8 @@ class GroupCommitWriter:
         self._pending: list[_Pending] = []
         self._pending_rows = 0
         self._oldest: float | None = None
+        self._last_arrival = 0.0
+        self._last_flush = 0.0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -95,19 +113,30 @@ class GroupCommitWriter:
     def pending_rows(self) -> int:
         return self._pending_rows
 
+    async def submit(self, submission: Submission) -> IngestResult:
+        """Store a request's items; answer with what was accepted and what refused, by index."""
+        if not submission.items:
+            return IngestResult(accepted=0, rejected=[])
+        result: IngestResult = await self._enqueue(_Pending(len(submission.items), submission=submission))
+        return result
+
     async def write(self, rows: pa.Table, check_uuids: bool) -> int:
-        """Store `rows`; return how many were new (retried uuids are not stored twice)."""
+        """Store rows prepared elsewhere; return how many were new (retried uuids are not stored twice)."""
         if rows.num_rows == 0:
             return 0
+        stored: int = await self._enqueue(_Pending(rows.num_rows, rows=rows, check_uuids=check_uuids))
+        return stored
+
+    async def _enqueue(self, pending: _Pending) -> Any:
         if self._closing:
             raise Overloaded("shutting down")
-        if self._pending_rows + rows.num_rows > self._max_pending_rows:
+        if self._pending_rows + pending.size > self._max_pending_rows:
             raise Overloaded(f"{self._pending_rows} rows already waiting")
-        pending = _Pending(rows, check_uuids)
         self._pending.append(pending)
-        self._pending_rows += rows.num_rows
+        self._pending_rows += pending.size
+        self._last_arrival = time.monotonic()
         if self._oldest is None:
-            self._oldest = time.monotonic()
+            self._oldest = self._last_arrival
             self._wake.set()
         if self._pending_rows >= self._flush_rows:
             self._wake.set()
@@ -121,41 +150,50 @@ class GroupCommitWriter:
                 if self._closing:
                     return
                 continue
-            waited = time.monotonic() - (self._oldest or time.monotonic())
-            if self._pending_rows < self._flush_rows and waited < self._flush_interval_s and not self._closing:
-                # Sleep out the rest of the interval unless enough rows arrive first.
+            due_in = self._due_in(time.monotonic())
+            if due_in > 0:
+                # Sleep until due, unless enough rows arrive first.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._flush_interval_s - waited)
+                    await asyncio.wait_for(self._wake.wait(), due_in)
                 self._wake.set()
                 continue
             await self._flush()
 
+    def _due_in(self, now: float) -> float:
+        """Seconds until the pending rows are to be flushed (0 or less: now).
+
+        When enough rows wait, or the oldest has waited the interval. Or earlier, once
+        arrivals pause (LULL_S): whoever was going to join this flush has, and waiting out
+        the interval would only delay every answer (clients that send their next event once
+        the last is acknowledged would wait the interval each time). MIN_GAP_S between
+        insert starts bounds how many small inserts (ClickHouse parts) a trickle can cause.
+        """
+        if self._closing or self._pending_rows >= self._flush_rows:
+            return 0.0
+        deadline = (self._oldest or now) + self._flush_interval_s
+        lull = max(self._last_arrival + LULL_S, self._last_flush + MIN_GAP_S)
+        return min(deadline, lull) - now
+
     async def _flush(self) -> None:
+        self._last_flush = time.monotonic()
         batch, self._pending, self._pending_rows, self._oldest = self._pending, [], 0, None
         started = time.perf_counter()
         try:
-            rows = pa.concat_tables([p.rows for p in batch])
-            fresh = await self._without_stored_uuids(rows, any(p.check_uuids for p in batch))
+            prepared, rows = self._rows(batch)
+            check = any(p.check_uuids for p in batch) or (prepared is not None and prepared.client_uuids)
+            fresh = await self._without_stored_uuids(rows, check)
             if fresh.num_rows:
                 await self._store.insert_arrow(self._table, fresh)
         except Exception as exc:
-            log.warning(
-                "ingest_flush_failed", table=self._table, rows=sum(p.rows.num_rows for p in batch), error=str(exc)
-            )
+            log.warning("ingest_flush_failed", table=self._table, items=sum(p.size for p in batch), error=str(exc))
             for pending in batch:
                 if not pending.done.done():
                     pending.done.set_exception(StoreUnavailable(str(exc)))
             return
         FLUSH_ROWS.labels(self._table).observe(fresh.num_rows)
         finished = time.monotonic()
-        stored = set(fresh.column("uuid").to_pylist()) if fresh.num_rows != rows.num_rows else None
+        self._answer(batch, prepared, fresh if fresh.num_rows != rows.num_rows else None)
         for pending in batch:
-            if stored is None:
-                new = pending.rows.num_rows
-            else:
-                new = sum(1 for u in pending.rows.column("uuid").to_pylist() if u in stored)
-            if not pending.done.done():
-                pending.done.set_result(new)
             STORE_WAIT.labels(self._table).observe(finished - pending.submitted)
         log.debug("ingest_flushed", table=self._table, rows=fresh.num_rows, seconds=time.perf_counter() - started)
         if self._on_flushed is not None and fresh.num_rows:
@@ -163,6 +201,33 @@ class GroupCommitWriter:
                 await self._on_flushed(fresh)
             except Exception:  # live updates are best effort; the rows are stored
                 log.exception("ingest_on_flushed_failed", table=self._table)
+
+    def _rows(self, batch: list[_Pending]) -> tuple[Prepared | None, pa.Table]:
+        """Every pending request's items prepared in one pass, then the ready-made rows."""
+        submissions = [p.submission for p in batch if p.submission is not None]
+        prepared = self._prepare(submissions) if submissions else None
+        tables = [prepared.rows] if prepared is not None else []
+        tables += [p.rows for p in batch if p.rows is not None]
+        return prepared, tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+
+    @staticmethod
+    def _answer(batch: list[_Pending], prepared: Prepared | None, fresh: pa.Table | None) -> None:
+        """Requests learn what they had accepted; ready-made rows, how many were new (`fresh`
+        holds the stored rows when some were dropped as repeats, else None)."""
+        stored = set(fresh.column("uuid").to_pylist()) if fresh is not None else None
+        answered = 0
+        for pending in batch:
+            outcome: IngestResult | int
+            if pending.submission is not None:
+                assert prepared is not None
+                outcome = IngestResult(accepted=prepared.accepted[answered], rejected=prepared.rejected[answered])
+                answered += 1
+            else:
+                assert pending.rows is not None
+                uuids = pending.rows.column("uuid").to_pylist()
+                outcome = len(uuids) if stored is None else sum(1 for u in uuids if u in stored)
+            if not pending.done.done():  # (a request whose client went away is cancelled)
+                pending.done.set_result(outcome)
 
     async def _without_stored_uuids(self, rows: pa.Table, check: bool) -> pa.Table:
         """Drop rows repeated within the flush, and (for client-chosen uuids) rows already stored."""
@@ -178,16 +243,17 @@ class GroupCommitWriter:
             # The time bound lets the sort key skip all but a day of each application's
             # granules. A retry carries its own timestamp, or (none sent) gets a later time
             # of receipt: the stored copy is never after the batch, nor, for retries within
-            # RETRY_HORIZON, much before it.
+            # RETRY_HORIZON, much before it. The uuids travel as a table, not as an array
+            # literal in the SQL: parsing thousands of literals cost more than the lookup.
             f"SELECT toString(uuid) AS stored FROM {self._table} "
-            "WHERE app_id IN {apps:Array(UUID)} AND uuid IN {uuids:Array(UUID)} "
+            f"WHERE app_id IN {{apps:Array(UUID)}} AND uuid IN (SELECT toUUID(uuid) FROM {INPUT}) "
             "AND timestamp >= {earliest:DateTime64(3, 'UTC')} AND timestamp < {latest:DateTime64(3, 'UTC')}",
             {
                 "apps": apps,
-                "uuids": rows.column("uuid").to_pylist(),
                 "earliest": time_param(bounds["min"].as_py() - RETRY_HORIZON),
                 "latest": time_param(bounds["max"].as_py() + timedelta(seconds=1)),
             },
+            input=rows.select(["uuid"]),
         )
         if existing.num_rows == 0:
             return rows
