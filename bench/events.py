@@ -6,7 +6,9 @@ wrk cannot run Python, and pre-generated bodies sent over and over would repeat 
 every flush after the first would find all its rows already stored and insert nothing. So each
 body is a template whose uuids start with MARKER, and the wrk script puts a per-request counter
 there (run, thread and request number, 8 hex digits): every event of the whole run has its own
-uuid, at the cost of one string concatenation per request in wrk's LuaJIT.
+uuid. Likewise each timestamp is TIME_MARKER plus milliseconds, and the script writes the
+current UTC second there: events are stamped when they are sent, as an SDK stamps them, not
+all within one minute of when the templates were made.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 MARKER = "@@@@@@@@"  # the first 8 hex digits of each uuid, filled in per request
+TIME_MARKER = "~" * 19  # YYYY-MM-DDTHH:MM:SS of each timestamp, filled in per request
 PATHS = ["/", "/pricing", "/docs/getting-started", "/blog/launch-week", "/signup", "/checkout", "/account/settings"]
 REFERRERS = ["https://www.google.com/", "https://news.ycombinator.com/", "https://twitter.com/", "", "direct"]
 BROWSERS = [("Chrome", "macOS"), ("Safari", "iOS"), ("Firefox", "Windows"), ("Chrome", "Android"), ("Edge", "Windows")]
@@ -43,14 +46,13 @@ def _properties(rng: random.Random, event: str) -> dict[str, Any]:
     return props
 
 
-def event(rng: random.Random, now: datetime, uuid_text: str) -> dict[str, Any]:
+def event(rng: random.Random, uuid_text: str) -> dict[str, Any]:
     name = rng.choice(EVENTS)
-    moment = now - timedelta(milliseconds=rng.randrange(0, 60_000))
     return {
         "event": name,
         "distinct_id": f"user_{rng.randrange(50_000):05d}",
         "session_id": f"s_{rng.getrandbits(48):012x}",
-        "timestamp": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "timestamp": f"{TIME_MARKER}.{rng.randrange(1000):03d}Z",
         "uuid": uuid_text,
         "properties": _properties(rng, name),
     }
@@ -65,9 +67,8 @@ def templated_uuid(rng: random.Random) -> str:
 def batch_templates(count: int, size: int, seed: int = 1) -> list[str]:
     """`count` bodies of `size` events each for POST /v1/events/batch, uuids templated."""
     rng = random.Random(seed)
-    now = datetime.now(UTC)
     return [
-        json.dumps({"events": [event(rng, now, templated_uuid(rng)) for _ in range(size)]}, separators=(",", ":"))
+        json.dumps({"events": [event(rng, templated_uuid(rng)) for _ in range(size)]}, separators=(",", ":"))
         for _ in range(count)
     ]
 
@@ -75,13 +76,13 @@ def batch_templates(count: int, size: int, seed: int = 1) -> list[str]:
 def single_templates(count: int, seed: int = 2) -> list[str]:
     """`count` bodies of one event each for POST /v1/events, uuid templated."""
     rng = random.Random(seed)
-    now = datetime.now(UTC)
-    return [json.dumps(event(rng, now, templated_uuid(rng)), separators=(",", ":")) for _ in range(count)]
+    return [json.dumps(event(rng, templated_uuid(rng)), separators=(",", ":")) for _ in range(count)]
 
 
 def fill(template: str, prefix: int) -> str:
-    """A template with its uuids made concrete (as the wrk script does)."""
-    return template.replace(MARKER, f"{prefix:08x}")
+    """A template with its uuids and times made concrete (as the wrk script does)."""
+    second = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return template.replace(MARKER, f"{prefix:08x}").replace(TIME_MARKER, second)
 
 
 def write_templates(directory: Path, templates: list[str]) -> Path:
@@ -92,7 +93,8 @@ def write_templates(directory: Path, templates: list[str]) -> Path:
 
 
 # Posts the templates in turn; per request, MARKER becomes run (3 bits), thread (4 bits) and
-# request number (24 bits) in hex, so no two events of a benchmark share a uuid. Counts as
+# request number (24 bits) in hex, so no two events of a benchmark share a uuid, and
+# TIME_MARKER the current UTC second. Counts as
 # acknowledged only events a 200 answer accepted. Arguments: run number, templates' path
 # prefix, how many templates, ingest key. `done` writes one JSON line.
 WRK_SCRIPT = r"""
@@ -112,17 +114,20 @@ function init(args)
     local f = assert(io.open(prefix .. i .. ".json", "rb"))
     local text = f:read("*a")
     f:close()
-    local chunks, pos = {}, 1
+    -- pieces: literal text, with 1 where an id goes and 2 where the time goes
+    local pieces, pos = {}, 1
     while true do
-      local s, e = string.find(text, "@@@@@@@@", pos, true)
+      local s = string.find(text, "[@~]", pos)
       if not s then
-        chunks[#chunks + 1] = text:sub(pos)
+        pieces[#pieces + 1] = text:sub(pos)
         break
       end
-      chunks[#chunks + 1] = text:sub(pos, s - 1)
-      pos = e + 1
+      local marker = text:sub(s, s) == "@" and 1 or 2
+      pieces[#pieces + 1] = text:sub(pos, s - 1)
+      pieces[#pieces + 1] = marker
+      pos = s + (marker == 1 and 8 or 19)
     end
-    templates[i] = chunks
+    templates[i] = pieces
   end
   base = run * 0x10000000 + id * 0x1000000
   wrk.method = "POST"
@@ -132,8 +137,13 @@ end
 
 function request()
   counter = counter + 1
-  local chunks = templates[counter % #templates + 1]
-  return wrk.format(nil, nil, nil, table.concat(chunks, string.format("%08x", base + counter)))
+  local pieces = templates[counter % #templates + 1]
+  local id, now, parts = string.format("%08x", base + counter), os.date("!%Y-%m-%dT%H:%M:%S"), {}
+  for i = 1, #pieces do
+    local piece = pieces[i]
+    parts[i] = piece == 1 and id or piece == 2 and now or piece
+  end
+  return wrk.format(nil, nil, nil, table.concat(parts))
 end
 
 function response(status, headers, body)

@@ -63,15 +63,22 @@ async def test_batch_stores_good_events_and_rejects_bad_ones_by_index(
 async def test_a_retried_uuid_is_stored_once(
     client: httpx.AsyncClient, app_key: dict[str, str], started_app: Litestar
 ) -> None:
-    event_id = str(uuid.uuid4())
-    batch = {"events": [{"event": "purchase", "distinct_id": "u1", "uuid": event_id, "properties": {"revenue": 5}}]}
+    # One event stamped by the client, one stamped on receipt (later on each attempt).
+    timed, untimed = str(uuid.uuid4()), str(uuid.uuid4())
+    sent_at = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
+    batch = {
+        "events": [
+            {"event": "purchase", "distinct_id": "u1", "uuid": timed, "timestamp": sent_at},
+            {"event": "purchase", "distinct_id": "u1", "uuid": untimed, "properties": {"revenue": 5}},
+        ]
+    }
     for _ in range(3):
         response = await client.post("/v1/events/batch", json=batch, headers={"X-API-Key": app_key["key"]})
-        assert response.json() == {"accepted": 1, "rejected": []}
+        assert response.json() == {"accepted": 2, "rejected": []}
     twice_in_one = {"events": batch["events"] * 2}
     await client.post("/v1/events/batch", json=twice_in_one, headers={"X-API-Key": app_key["key"]})
     stored = await _stored(started_app, app_key["id"])
-    assert [str(row["uuid"]) for row in stored] == [event_id]
+    assert [str(row["uuid"]) for row in stored] == [timed, untimed]
 
 
 async def test_single_event_and_beacon_bodies(

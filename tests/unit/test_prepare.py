@@ -6,10 +6,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import msgspec
-import pytest
 
 from app.domain.ingest.keys import AppRef
-from app.domain.ingest.prepare import Submission, Window, prepare_events, prepare_metrics, random_uuids
+from app.domain.ingest.prepare import (
+    RETRY_HORIZON,
+    Submission,
+    Window,
+    prepare_events,
+    prepare_metrics,
+    random_uuids,
+)
 from app.domain.ingest.schemas import EventBatch, MetricBatch
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -101,6 +107,7 @@ def test_properties_must_be_an_object_and_null_means_none() -> None:
                     {"event": "e", "distinct_id": "u", "properties": [1, 2]},
                     {"event": "e", "distinct_id": "u", "properties": {"big": "x" * 70_000}},
                     {"event": "e", "distinct_id": "u", "properties": {"plan": {"tier": "pro"}}},
+                    {"event": "e", "distinct_id": "u", "properties": {"city": "Zürich ✓"}},
                 ),
                 APP_A,
                 window(),
@@ -111,7 +118,11 @@ def test_properties_must_be_an_object_and_null_means_none() -> None:
         (1, "properties must be a JSON object"),
         (2, "properties are larger than 64 KB"),
     ]
-    assert prepared.rows.column("properties").to_pylist() == ["{}", '{"plan":{"tier":"pro"}}']
+    assert prepared.rows.column("properties").to_pylist() == [
+        "{}",
+        '{"plan":{"tier":"pro"}}',
+        '{"city":"Zürich ✓"}',
+    ]
 
 
 def test_uuids_are_canonical_and_missing_ones_are_made() -> None:
@@ -132,13 +143,43 @@ def test_uuids_are_canonical_and_missing_ones_are_made() -> None:
     first, second, made = prepared.rows.column("uuid").to_pylist()
     assert first == second == str(given)
     assert str(uuid.UUID(made)) == made
-    assert prepared.client_uuids
-    assert not prepare_events([Submission(events({"event": "e", "distinct_id": "u"}), APP_A, window())]).client_uuids
+    assert prepared.retry_checks.column("uuid").to_pylist() == [str(given), str(given)]  # not the one made here
+    assert (
+        prepare_events([Submission(events({"event": "e", "distinct_id": "u"}), APP_A, window())]).retry_checks.num_rows
+        == 0
+    )
 
 
-def test_a_malformed_uuid_fails_the_body() -> None:
-    with pytest.raises(msgspec.ValidationError):
-        events({"event": "e", "distinct_id": "u", "uuid": "not-a-uuid"})
+def test_a_retry_is_looked_for_from_its_own_time_or_a_day_before_receipt() -> None:
+    sent_at = NOW - timedelta(minutes=5)
+    prepared = prepare_events(
+        [
+            Submission(
+                events(
+                    {"event": "e", "distinct_id": "u", "uuid": str(uuid.uuid4()), "timestamp": sent_at.isoformat()},
+                    {"event": "e", "distinct_id": "u", "uuid": str(uuid.uuid4())},
+                    {"event": "", "distinct_id": "u", "uuid": str(uuid.uuid4())},  # refused: nothing to look for
+                ),
+                APP_A,
+                window(),
+            )
+        ]
+    )
+    assert prepared.retry_checks.column("since").to_pylist() == [sent_at, NOW - RETRY_HORIZON]
+
+
+def test_a_malformed_uuid_is_refused_by_index() -> None:
+    prepared = prepare_events(
+        [
+            Submission(
+                events({"event": "e", "distinct_id": "u", "uuid": "not-a-uuid"}, {"event": "e", "distinct_id": "u"}),
+                APP_A,
+                window(),
+            )
+        ]
+    )
+    assert [(r.index, r.error) for r in prepared.rejected[0]] == [(0, "uuid is not a UUID")]
+    assert prepared.accepted == [1]
 
 
 def test_random_uuids_are_version_4_and_distinct() -> None:

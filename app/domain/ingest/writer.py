@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import structlog
 from prometheus_client import Histogram
 
-from app.domain.ingest.prepare import Prepared, Submission
+from app.domain.ingest.prepare import RETRY_HORIZON, Prepared, Submission
 from app.domain.ingest.schemas import IngestResult
 from app.engines.clickhouse import INPUT, AnalyticsStore, time_param
 
@@ -43,9 +43,6 @@ FLUSH_ROWS = Histogram(
 )
 OnFlushed = Callable[[pa.Table], Awaitable[None]]
 Prepare = Callable[[list[Submission]], Prepared]
-# How long after the first attempt a retried event (with no timestamp of its own) is still
-# recognised by its uuid.
-RETRY_HORIZON = timedelta(days=1)
 # Flush early once no request has arrived for this long (see GroupCommitWriter._due_in)...
 LULL_S = 0.002
 # ...but start inserts at most this often: at most 50 a second from one writer.
@@ -179,9 +176,8 @@ class GroupCommitWriter:
         batch, self._pending, self._pending_rows, self._oldest = self._pending, [], 0, None
         started = time.perf_counter()
         try:
-            prepared, rows = self._rows(batch)
-            check = any(p.check_uuids for p in batch) or (prepared is not None and prepared.client_uuids)
-            fresh = await self._without_stored_uuids(rows, check)
+            prepared, rows, checks = self._rows(batch)
+            fresh = await self._without_stored_uuids(rows, checks)
             if fresh.num_rows:
                 await self._store.insert_arrow(self._table, fresh)
         except Exception as exc:
@@ -202,13 +198,24 @@ class GroupCommitWriter:
             except Exception:  # live updates are best effort; the rows are stored
                 log.exception("ingest_on_flushed_failed", table=self._table)
 
-    def _rows(self, batch: list[_Pending]) -> tuple[Prepared | None, pa.Table]:
-        """Every pending request's items prepared in one pass, then the ready-made rows."""
+    def _rows(self, batch: list[_Pending]) -> tuple[Prepared | None, pa.Table, pa.Table]:
+        """Every pending request's items prepared in one pass, then the ready-made rows; and
+        the uuids to look for in the store (see Prepared.retry_checks)."""
         submissions = [p.submission for p in batch if p.submission is not None]
         prepared = self._prepare(submissions) if submissions else None
-        tables = [prepared.rows] if prepared is not None else []
-        tables += [p.rows for p in batch if p.rows is not None]
-        return prepared, tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        tables, checks = [], []
+        if prepared is not None:
+            tables.append(prepared.rows)
+            checks.append(prepared.retry_checks)
+        for pending in batch:
+            if pending.rows is not None:
+                tables.append(pending.rows)
+                if pending.check_uuids:
+                    stamps = pending.rows.column("timestamp")
+                    since = pc.subtract(stamps, pa.scalar(RETRY_HORIZON))
+                    checks.append(pa.table({"uuid": pending.rows.column("uuid"), "since": since}))
+        rows = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        return prepared, rows, pa.concat_tables(checks) if checks else pa.table({"uuid": pa.array([], pa.string())})
 
     @staticmethod
     def _answer(batch: list[_Pending], prepared: Prepared | None, fresh: pa.Table | None) -> None:
@@ -229,31 +236,29 @@ class GroupCommitWriter:
             if not pending.done.done():  # (a request whose client went away is cancelled)
                 pending.done.set_result(outcome)
 
-    async def _without_stored_uuids(self, rows: pa.Table, check: bool) -> pa.Table:
-        """Drop rows repeated within the flush, and (for client-chosen uuids) rows already stored."""
+    async def _without_stored_uuids(self, rows: pa.Table, checks: pa.Table) -> pa.Table:
+        """Drop rows repeated within the flush, and rows whose client-chosen uuid is stored."""
         uuids = rows.column("uuid")
         if len(pc.unique(uuids)) != rows.num_rows:
             rows = rows.filter(_first_occurrences(uuids))
-        if not check:
+        if checks.num_rows == 0:
             return rows
         apps = pc.unique(rows.column("app_id")).to_pylist()
-        bounds = pc.min_max(rows.column("timestamp"))
         existing = await self._store.query_arrow(
             # (An alias named like the column would shadow it in WHERE: ClickHouse scoping.)
-            # The time bound lets the sort key skip all but a day of each application's
-            # granules. A retry carries its own timestamp, or (none sent) gets a later time
-            # of receipt: the stored copy is never after the batch, nor, for retries within
-            # RETRY_HORIZON, much before it. The uuids travel as a table, not as an array
+            # The time bounds let the sort key, and each part's time range, skip all but the
+            # data a stored copy could be in: usually just the batch's own seconds, for a
+            # retry carries its timestamp again. The uuids travel as a table, not as an array
             # literal in the SQL: parsing thousands of literals cost more than the lookup.
             f"SELECT toString(uuid) AS stored FROM {self._table} "
             f"WHERE app_id IN {{apps:Array(UUID)}} AND uuid IN (SELECT toUUID(uuid) FROM {INPUT}) "
             "AND timestamp >= {earliest:DateTime64(3, 'UTC')} AND timestamp < {latest:DateTime64(3, 'UTC')}",
             {
                 "apps": apps,
-                "earliest": time_param(bounds["min"].as_py() - RETRY_HORIZON),
-                "latest": time_param(bounds["max"].as_py() + timedelta(seconds=1)),
+                "earliest": time_param(pc.min(checks.column("since")).as_py(), milliseconds=True),
+                "latest": time_param(pc.max(rows.column("timestamp")).as_py() + timedelta(seconds=1)),
             },
-            input=rows.select(["uuid"]),
+            input=checks.select(["uuid"]),
         )
         if existing.num_rows == 0:
             return rows
