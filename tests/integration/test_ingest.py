@@ -209,3 +209,37 @@ async def test_throughput_and_store_wait_are_exported(client: httpx.AsyncClient,
     metrics = (await client.get("/metrics")).text
     assert f'nexus_ingest_events_stored_total{{app_id="{app_key["id"]}"}} 1.0' in metrics
     assert 'nexus_ingest_store_wait_seconds_count{table="events"}' in metrics
+
+
+async def test_a_writer_inserts_once_arrivals_pause_not_after_the_whole_interval(
+    app_key: dict[str, str], started_app: Litestar
+) -> None:
+    import asyncio
+    import time
+
+    from app.domain.ingest.keys import AppRef
+    from app.domain.ingest.prepare import Submission, Window
+    from app.domain.ingest.schemas import EventIn
+
+    store = started_app.state.engines.clickhouse
+    writer = GroupCommitWriter(store, "events", prepare_events, 10_000, 60.0, 1_000)
+    await writer.start()
+    app = AppRef(app_key["id"], (await started_app.state.ingest_keys.resolve(app_key["key"])).org_id)
+
+    def submission(name: str) -> Submission:
+        return Submission([EventIn(event=name, distinct_id="u")], app, Window(datetime.now(UTC), 30))
+
+    try:
+        started = time.monotonic()
+        await writer.submit(submission("first"))
+        # Requests that arrive together share one insert.
+        await asyncio.gather(*(writer.submit(submission(f"next{i}")) for i in range(5)))
+        waited = time.monotonic() - started
+    finally:
+        await writer.stop()
+    assert waited < 30  # far less than the 60 s interval
+    inserted = await store.query_arrow(
+        "SELECT count() AS rows, uniqExact(_part) AS parts FROM events WHERE app_id = {a:UUID} AND event LIKE 'next%'",
+        {"a": app_key["id"]},
+    )
+    assert inserted.to_pylist() == [{"rows": 5, "parts": 1}]
