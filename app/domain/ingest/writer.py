@@ -189,8 +189,9 @@ class GroupCommitWriter:
         FLUSH_ROWS.labels(self._table).observe(fresh.num_rows)
         finished = time.monotonic()
         self._answer(batch, prepared, fresh if fresh.num_rows != rows.num_rows else None)
+        store_wait = STORE_WAIT.labels(self._table)
         for pending in batch:
-            STORE_WAIT.labels(self._table).observe(finished - pending.submitted)
+            store_wait.observe(finished - pending.submitted)
         log.debug("ingest_flushed", table=self._table, rows=fresh.num_rows, seconds=time.perf_counter() - started)
         if self._on_flushed is not None and fresh.num_rows:
             try:
