@@ -87,6 +87,7 @@ async def test_edge_answers_carry_the_request_id_security_and_cors_headers(
     assert response.headers["access-control-allow-origin"] == "*"
     assert "retry-after" in response.headers["access-control-expose-headers"]
     assert response.headers["content-type"] == "application/json"
+    assert int(response.headers["content-length"]) == len(response.content)  # not chunked
     # The browser's preflight is Litestar's to answer.
     preflight = await client.options(
         "/v1/events",

@@ -65,7 +65,12 @@ class IngestEdge:
             payload = _encode(shape)
             if status >= 500 and not isinstance(exc, ApiError):
                 log.exception("unhandled_error", exc_info=exc)
-        response_headers = [*_JSON, *((k.lower().encode(), v.encode()) for k, v in extra.items())]
+        # With its length given, the answer goes out whole rather than chunked.
+        response_headers = [
+            *_JSON,
+            (b"content-length", b"%d" % len(payload)),
+            *((k.lower().encode(), v.encode()) for k, v in extra.items()),
+        ]
         if b"origin" in headers:
             response_headers += self._cors
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
