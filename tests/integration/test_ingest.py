@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -12,7 +14,8 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from app.domain.ingest.prepare import prepare_events
+from app.domain.ingest.prepare import Submission, Window, prepare_events
+from app.domain.ingest.schemas import EventIn
 from app.domain.ingest.writer import GroupCommitWriter
 
 
@@ -190,8 +193,6 @@ async def test_overload_is_503_with_retry_after(
 async def test_concurrent_requests_share_inserts(
     client: httpx.AsyncClient, app_key: dict[str, str], started_app: Litestar
 ) -> None:
-    import asyncio
-
     async def send(i: int) -> int:
         body = {"events": [{"event": "tick", "distinct_id": f"u{i}", "uuid": str(uuid.uuid4())} for _ in range(10)]}
         response = await client.post("/v1/events/batch", json=body, headers={"X-API-Key": app_key["key"]})
@@ -214,17 +215,11 @@ async def test_throughput_and_store_wait_are_exported(client: httpx.AsyncClient,
 async def test_a_writer_inserts_once_arrivals_pause_not_after_the_whole_interval(
     app_key: dict[str, str], started_app: Litestar
 ) -> None:
-    import asyncio
-    import time
-
-    from app.domain.ingest.keys import AppRef
-    from app.domain.ingest.prepare import Submission, Window
-    from app.domain.ingest.schemas import EventIn
-
     store = started_app.state.engines.clickhouse
     writer = GroupCommitWriter(store, "events", prepare_events, 10_000, 60.0, 1_000)
     await writer.start()
-    app = AppRef(app_key["id"], (await started_app.state.ingest_keys.resolve(app_key["key"])).org_id)
+    app = await started_app.state.ingest_keys.resolve(app_key["key"])
+    assert app is not None
 
     def submission(name: str) -> Submission:
         return Submission([EventIn(event=name, distinct_id="u")], app, Window(datetime.now(UTC), 30))

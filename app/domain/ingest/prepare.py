@@ -183,9 +183,7 @@ class _Flush:
         self, columns: dict[str, pa.Array], schema: pa.Schema, uuid_chosen: pa.Array, time_sent: pa.Array
     ) -> Prepared:
         rows = pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
-        timestamps = columns["timestamp"]
-        since = pc.if_else(time_sent, timestamps, pc.subtract(timestamps, pa.scalar(RETRY_HORIZON)))
-        checks = pa.table({"uuid": columns["uuid"], "since": since})
+        checks = retry_checks(columns["uuid"], columns["timestamp"], time_sent)
         accepted = [len(s.items) for s in self.submissions]
         rejected: list[list[Rejection]] = [[] for _ in self.submissions]
         if self.problems:
@@ -199,6 +197,16 @@ class _Flush:
             rows = rows.filter(pa.array(keep))
             uuid_chosen = pc.and_(uuid_chosen, pa.array(keep))
         return Prepared(rows, accepted, rejected, checks.filter(uuid_chosen))
+
+
+def retry_checks(uuids: pa.Array, timestamps: pa.Array, time_sent: pa.Array | None = None) -> pa.Table:
+    """Uuids to look for in the store, each with the earliest time its stored copy can have:
+    its own timestamp where the client sent one (a retry carries it again), else
+    RETRY_HORIZON before its time of receipt (`time_sent` None: no time was sent)."""
+    since = pc.subtract(timestamps, pa.scalar(RETRY_HORIZON))
+    if time_sent is not None:
+        since = pc.if_else(time_sent, timestamps, since)
+    return pa.table({"uuid": uuids, "since": since})
 
 
 def parse_time(raw: str) -> datetime | str:

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import structlog
 from prometheus_client import Histogram
 
-from app.domain.ingest.prepare import RETRY_HORIZON, Prepared, Submission
+from app.domain.ingest.prepare import Prepared, Submission, retry_checks
 from app.domain.ingest.schemas import IngestResult
 from app.engines.clickhouse import INPUT, AnalyticsStore, time_param
 
@@ -212,9 +212,7 @@ class GroupCommitWriter:
             if pending.rows is not None:
                 tables.append(pending.rows)
                 if pending.check_uuids:
-                    stamps = pending.rows.column("timestamp")
-                    since = pc.subtract(stamps, pa.scalar(RETRY_HORIZON))
-                    checks.append(pa.table({"uuid": pending.rows.column("uuid"), "since": since}))
+                    checks.append(retry_checks(pending.rows.column("uuid"), pending.rows.column("timestamp")))
         rows = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
         return prepared, rows, pa.concat_tables(checks) if checks else pa.table({"uuid": pa.array([], pa.string())})
 
