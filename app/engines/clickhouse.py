@@ -104,7 +104,7 @@ class ChDBStore:
 
     async def query_arrow(self, sql: str, params: Params = None, input: pa.Table | None = None) -> pa.Table:
         def query() -> pa.Table:
-            # Python(name) looks the name up in this frame, as in insert_arrow.
+            # Python(name) looks the name up in this frame.
             input_rows = input  # noqa: F841 - referenced by name in the SQL
             text = sql.replace(INPUT, "Python(input_rows)") if input is not None else sql
             return self._conn.query(self._tagged(text), "ArrowTable", params=_chdb_params(params))
@@ -116,12 +116,17 @@ class ChDBStore:
         await self._run(lambda: self._conn.query(self._tagged(sql), "CSV", params=_chdb_params(params)))
 
     async def insert_arrow(self, table: str, data: pa.Table) -> None:
+        # The rows go in as one Arrow IPC stream, parsed by ClickHouse's own threads. Read
+        # through the Python() table function instead, they were walked with the GIL held:
+        # ~6 ms of a 400-row insert during which the event loop could not run, and about
+        # a third longer an insert (measured on chDB 26.9).
+        columns = ", ".join(f"`{name}`" for name in data.column_names)
+        statement = self._tagged(f"INSERT INTO {table} ({columns})")
+
         def insert() -> None:
-            # chDB reads the Arrow table in place through its Python() table function,
-            # which looks the name up in this frame.
-            arrow_rows = data  # noqa: F841 - referenced by name in the SQL below
-            columns = ", ".join(f"`{name}`" for name in data.column_names)
-            self._conn.query(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM Python(arrow_rows)")
+            with self._conn.send_insert(statement, "ArrowStream") as inserter:
+                inserter.append(_arrow_stream(data))
+                inserter.finish()
 
         await self._run(insert)
 
@@ -177,6 +182,13 @@ class ClickHouseServerStore:
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+
+def _arrow_stream(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
 
 
 def _external_data(table: pa.Table) -> Any:
