@@ -21,6 +21,7 @@ def _run(settings: Settings, host: str | None, port: int | None) -> None:
         host=host or settings.server.host,
         port=port or settings.server.port,
         log_config=None,  # our structlog configuration owns the root logger
+        access_log=False,  # ours (app.core.observability) has the request id
         proxy_headers=True,
         forwarded_allow_ips=settings.server.trusted_proxies,
         ws_max_size=1 << 20,

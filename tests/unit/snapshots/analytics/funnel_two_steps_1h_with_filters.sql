@@ -7,8 +7,8 @@ FROM (
     FROM events
     WHERE app_id = {app_id:UUID}
       AND org_id = {org_id:UUID}
-      AND timestamp >= {date_from:DateTime64(3, 'UTC')}
-      AND timestamp < {date_to:DateTime64(3, 'UTC')}
+      AND toStartOfHour(timestamp) >= {date_from:DateTime('UTC')}
+      AND toStartOfHour(timestamp) < {date_to:DateTime('UTC')}
       AND event IN ({event_0:String}, {event_1:String})
       AND JSONExtractString(properties, {filter_0_property:String}) = {filter_0_value:String}
       AND positionCaseInsensitiveUTF8(path, {filter_1_value:String}) > 0

@@ -10,9 +10,9 @@ FROM (
         FROM events
         WHERE app_id = {app_id:UUID}
           AND org_id = {org_id:UUID}
-          AND timestamp >= {date_from:DateTime64(3, 'UTC')}
-          AND timestamp < {date_to:DateTime64(3, 'UTC')}
-          AND JSONExtractString(properties, {filter_0_property:String}) != {filter_0_value:String}
+          AND toStartOfHour(timestamp) >= {date_from:DateTime('UTC')}
+          AND toStartOfHour(timestamp) < {date_to:DateTime('UTC')}
+          AND country != {filter_0_value:String}
         GROUP BY series
     )
 )
@@ -26,7 +26,6 @@ ORDER BY series
 --   "breakdown_limit": 5,
 --   "date_from": "2025-03-01 00:00:00",
 --   "date_to": "2025-03-08 00:00:00",
---   "filter_0_property": "country",
 --   "filter_0_value": "FR",
 --   "org_id": "5f0a9a7e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
 -- }
