@@ -5,7 +5,7 @@ cohorts AS (
     FROM events
     WHERE app_id = {app_id:UUID}
       AND org_id = {org_id:UUID}
-      AND timestamp < {date_to:DateTime64(3, 'UTC')}
+      AND toStartOfHour(timestamp) < {date_to:DateTime('UTC')}
     GROUP BY distinct_id
     HAVING cohort >= {first_week:Date}
 ),
@@ -14,8 +14,8 @@ returns AS (
     FROM events
     WHERE app_id = {app_id:UUID}
       AND org_id = {org_id:UUID}
-      AND timestamp >= {date_from:DateTime64(3, 'UTC')}
-      AND timestamp < {date_to:DateTime64(3, 'UTC')}
+      AND toStartOfHour(timestamp) >= {date_from:DateTime('UTC')}
+      AND toStartOfHour(timestamp) < {date_to:DateTime('UTC')}
 )
 SELECT cohort, toInt64(0) AS week, count() AS users
 FROM cohorts

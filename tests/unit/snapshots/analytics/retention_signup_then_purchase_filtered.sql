@@ -5,8 +5,8 @@ cohorts AS (
     FROM events
     WHERE app_id = {app_id:UUID}
       AND org_id = {org_id:UUID}
-      AND timestamp < {date_to:DateTime64(3, 'UTC')}
-      AND JSONExtractString(properties, {filter_0_property:String}) != {filter_0_value:String}
+      AND toStartOfHour(timestamp) < {date_to:DateTime('UTC')}
+      AND country != {filter_0_value:String}
       AND event = {start_event:String}
     GROUP BY distinct_id
     HAVING cohort >= {first_week:Date}
@@ -16,9 +16,9 @@ returns AS (
     FROM events
     WHERE app_id = {app_id:UUID}
       AND org_id = {org_id:UUID}
-      AND timestamp >= {date_from:DateTime64(3, 'UTC')}
-      AND timestamp < {date_to:DateTime64(3, 'UTC')}
-      AND JSONExtractString(properties, {filter_0_property:String}) != {filter_0_value:String}
+      AND toStartOfHour(timestamp) >= {date_from:DateTime('UTC')}
+      AND toStartOfHour(timestamp) < {date_to:DateTime('UTC')}
+      AND country != {filter_0_value:String}
       AND event = {return_event:String}
 )
 SELECT cohort, toInt64(0) AS week, count() AS users
@@ -37,7 +37,6 @@ ORDER BY cohort, week
 --   "app_id": "0b6c3f5e-6d5a-4c43-9c61-3e3f1f1a2b3c",
 --   "date_from": "2025-03-03 00:00:00",
 --   "date_to": "2025-03-31 00:00:00",
---   "filter_0_property": "country",
 --   "filter_0_value": "FR",
 --   "first_week": "2025-03-03",
 --   "org_id": "5f0a9a7e-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
