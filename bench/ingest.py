@@ -7,8 +7,8 @@
   raw_insert_rows_per_s  the same rows inserted straight into chDB by a process of this benchmark,
                          on a data dir of its own with the app's schema (its migrations, rendered
                          by render_clickhouse), in the same 1,000-row Arrow batches the app
-                         builds (prepare_events), through INSERT ... SELECT FROM Python(table)
-                         exactly as ChDBStore.insert_arrow does it, one insert at a time.
+                         builds (prepare_events), through chdb_insert, the function
+                         ChDBStore.insert_arrow runs, one insert at a time.
   ratio                  events_per_s / raw_insert_rows_per_s.
 
 Events are realistic (bench/events.py): ~150 bytes of properties, a timestamp, a session, and a
@@ -63,6 +63,7 @@ def raw_insert(prefix: Path, count: int, seconds: float) -> dict[str, float]:
     from app.domain.ingest.keys import AppRef
     from app.domain.ingest.prepare import Submission, Window, prepare_events
     from app.domain.ingest.schemas import EventBatch
+    from app.engines.clickhouse import chdb_insert, insert_statement
     from app.engines.migrations import MIGRATIONS_DIR, load_migrations, render_clickhouse
     from app.settings import ClickHouseSettings
 
@@ -80,12 +81,10 @@ def raw_insert(prefix: Path, count: int, seconds: float) -> dict[str, float]:
         for number in range(1, count + 1):
             body = fill(Path(f"{prefix}{number}.json").read_text(), number)
             tables.append(prepare_events([Submission(decoder.decode(body).events, app, window)]).rows)
-        columns = ", ".join(f"`{name}`" for name in tables[0].column_names)
-        sql = f"INSERT INTO events ({columns}) SELECT {columns} FROM Python(arrow_rows)"
+        statement = insert_statement("events", tables[0])
 
         def insert(rows: Any) -> None:
-            arrow_rows = rows  # noqa: F841 - chDB's Python() finds it by name in this frame
-            conn.query(sql)
+            chdb_insert(conn, statement, rows)
 
         def rate(batches: list[Any]) -> float:
             for rows in batches[:2]:  # warm-up

@@ -116,19 +116,8 @@ class ChDBStore:
         await self._run(lambda: self._conn.query(self._tagged(sql), "CSV", params=_chdb_params(params)))
 
     async def insert_arrow(self, table: str, data: pa.Table) -> None:
-        # The rows go in as one Arrow IPC stream, parsed by ClickHouse's own threads. Read
-        # through the Python() table function instead, they were walked with the GIL held:
-        # ~6 ms of a 400-row insert during which the event loop could not run, and about
-        # a third longer an insert (measured on chDB 26.9).
-        columns = ", ".join(f"`{name}`" for name in data.column_names)
-        statement = self._tagged(f"INSERT INTO {table} ({columns})")
-
-        def insert() -> None:
-            with self._conn.send_insert(statement, "ArrowStream") as inserter:
-                inserter.append(_arrow_stream(data))
-                inserter.finish()
-
-        await self._run(insert)
+        statement = self._tagged(insert_statement(table, data))
+        await self._run(chdb_insert, self._conn, statement, data)
 
     async def check(self) -> None:
         await asyncio.wait_for(self.command("SELECT 1"), timeout=5)
@@ -184,9 +173,28 @@ class ClickHouseServerStore:
             self._client = None
 
 
-def _arrow_stream(table: pa.Table) -> bytes:
+def insert_statement(table: str, data: pa.Table) -> str:
+    """`INSERT INTO table (columns)` for `data`'s columns, without FORMAT or data."""
+    columns = ", ".join(f"`{name}`" for name in data.column_names)
+    return f"INSERT INTO {table} ({columns})"
+
+
+def chdb_insert(conn: Any, statement: str, data: pa.Table) -> None:
+    """Run `statement` (insert_statement) on a chDB connection with `data` as its rows.
+
+    The rows go in as Arrow IPC bytes, parsed by ClickHouse's own threads. Read through the
+    Python() table function instead, they were walked with the GIL held: ~6 ms of a 400-row
+    insert during which the event loop could not run, and about a third longer an insert
+    (measured on chDB 26.9)."""
+    with conn.send_insert(statement, "Arrow") as inserter:
+        inserter.append(_arrow_file(data))
+        inserter.finish()
+
+
+def _arrow_file(table: pa.Table) -> bytes:
+    """The table in Arrow's IPC file format (ClickHouse's format `Arrow`)."""
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
+    with pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
     return sink.getvalue().to_pybytes()
 
@@ -197,12 +205,9 @@ def _external_data(table: pa.Table) -> Any:
 
     if any(not pa.types.is_string(field.type) for field in table.schema):
         raise TypeError("only text columns are sent as external data")
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
     return ExternalData(
         file_name=EXTERNAL_NAME,
-        data=sink.getvalue().to_pybytes(),
+        data=_arrow_file(table),
         fmt="Arrow",
         structure=[f"{name} String" for name in table.column_names],
     )

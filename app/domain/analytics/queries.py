@@ -10,12 +10,13 @@ and are snapshot-tested (tests/unit/snapshots/analytics/).
 from __future__ import annotations
 
 import textwrap
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
 
 from app.domain.analytics.schemas import INTEGRAL_AGGREGATIONS, NUMERIC_AGGREGATIONS, TrendQuery
+from app.domain.analytics.timerange import as_utc, floor
 from app.engines.clickhouse import time_param
 
 Params = dict[str, Any]
@@ -77,12 +78,6 @@ def choose_source(query: TrendQuery) -> str:
 MATERIALIZED_TEXT = {"path": "path", "country": "country", "browser": "browser"}
 
 
-def _whole_hour(moment: datetime) -> bool:
-    """On the hour in UTC, the time zone of the sort key's toStartOfHour."""
-    utc = moment.astimezone(UTC)
-    return utc.minute == utc.second == utc.microsecond == 0
-
-
 class _Builder:
     """Collects conditions and their parameters for one statement."""
 
@@ -99,7 +94,7 @@ class _Builder:
         # count as not before 12:01:00.
         kind = TIME_PARAM_TYPES[time_column]
         bounded = time_column
-        if time_column == "timestamp" and _whole_hour(query.date_from) and _whole_hour(query.date_to):
+        if time_column == "timestamp" and all(floor(t, "hour") == as_utc(t) for t in (query.date_from, query.date_to)):
             # The same range on the sort key's own expression (the same rows, the bounds being
             # whole hours): granules wholly inside need no row-by-row comparison of the
             # DateTime64 column, which is what most of a range scan cost.
