@@ -5,7 +5,8 @@
   p95_ms           95th percentile of the wall time of every measured run of the eight panel queries
                    on chDB, run as the app runs them: the statement and its parameters from our query
                    layer (app.domain.analytics.queries.build on a TrendQuery resolved by timerange.resolve,
-                   so the hourly rollup wherever the layer chooses it), sent through ChDBStore.query_arrow,
+                   so the hourly rollup wherever the layer chooses it, and the hourly projections wherever
+                   ClickHouse's planner picks them), sent through ChDBStore.query_arrow,
                    Arrow back. Service.run's 5-second result cache is not in the way: it is not used.
   postgres_p95_ms  the same for eight hand-written PostgreSQL queries answering the same questions
                    (date_trunc, count(DISTINCT), percentile_cont, jsonb ->>) over the same rows.

@@ -1,16 +1,30 @@
-"""Filters and breakdowns on `path` read the materialized column: same answers as the JSON."""
+"""Filters and breakdowns on `path` read the materialized column: same answers as the JSON.
+Numeric properties are read from the map of numbers extracted at insert."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from litestar import Litestar
 
 from app.domain.analytics import queries, service
 from app.domain.analytics.schemas import PropertyFilter, TrendQuery
 from tests.integration.analytics_data import day_start, event, insert_events
+
+
+def _one_day_total(app_id: str, org_id: str, start: datetime) -> dict[str, Any]:
+    """TrendQuery fields for one value over the day from `start`."""
+    return {
+        "app_id": app_id,
+        "org_id": org_id,
+        "date_from": start,
+        "date_to": start + timedelta(days=1),
+        "interval": "day",
+        "mode": "total",
+    }
 
 
 async def test_path_column_and_json_agree(started_app: Litestar, client: Any) -> None:
@@ -27,14 +41,7 @@ async def test_path_column_and_json_agree(started_app: Litestar, client: Any) ->
         ],
     )
     store = started_app.state.engines.clickhouse
-    base = {
-        "app_id": app_id,
-        "org_id": org_id,
-        "date_from": start,
-        "date_to": start + timedelta(days=1),
-        "interval": "day",
-        "mode": "total",
-    }
+    base = _one_day_total(app_id, org_id, start)
     cases = {
         "eq": (TrendQuery(**base, filters=(PropertyFilter(property="path", operator="eq", value="/checkout"),)), 3),
         "neq": (TrendQuery(**base, filters=(PropertyFilter(property="path", operator="neq", value="/pricing"),)), 5),
@@ -53,3 +60,29 @@ async def test_path_column_and_json_agree(started_app: Litestar, client: Any) ->
     totals = dict(zip(by_path.frame["series"].to_list(), by_path.frame["value"].to_list(), strict=True))
     assert totals["/checkout"] == 3
     assert totals["/pricing"] == 2
+
+
+async def test_numbers_are_aggregated_and_everything_else_left_out(started_app: Litestar) -> None:
+    app_id, org_id = str(uuid.uuid4()), str(uuid.uuid4())
+    start = day_start(1)
+    prices: list[Any] = [10, "20", 30.5, "n/a", None, {"amount": 5}]
+    await insert_events(
+        started_app,
+        app_id,
+        org_id,
+        [event("add_to_cart", start + timedelta(minutes=i), properties={"price": p}) for i, p in enumerate(prices)]
+        + [event("add_to_cart", start + timedelta(minutes=10))],
+    )
+    store = started_app.state.engines.clickhouse
+    base = _one_day_total(app_id, org_id, start) | {"property": "price"}
+
+    async def total(**spec: Any) -> float:
+        result = await service.run(store, TrendQuery(**base, **spec), fresh=True)
+        return float(result.frame["value"].sum())
+
+    assert await total(aggregation="sum") == 60.5
+    assert await total(aggregation="avg") == pytest.approx(60.5 / 3)
+    over_15 = (PropertyFilter(property="price", operator="gt", value=15),)
+    assert await total(aggregation="sum", filters=over_15) == 50.5
+    # The filter applies to a count too: events whose price is a number above 15.
+    assert await total(aggregation="count", filters=over_15) == 2

@@ -76,6 +76,9 @@ def choose_source(query: TrendQuery) -> str:
 # the same JSONExtractString; LowCardinality, see migration 0004): reading the column skips
 # parsing every row's JSON, which is most of a filtered query's time.
 MATERIALIZED_TEXT = {"path": "path", "country": "country", "browser": "browser"}
+# Every numeric property, extracted once at insert (migration 0006): aggregates and
+# comparisons read numbers from here and never parse the JSON.
+NUMBERS = "number_properties"
 
 
 class _Builder:
@@ -124,13 +127,14 @@ class _Builder:
 
     def add_filters(self) -> None:
         for i, item in enumerate(self.query.filters):
-            if item.operator in ("is_set", "gt", "lt"):
+            if item.operator == "is_set":
                 prop = "{" + self.bind(f"filter_{i}_property", item.property) + ":String}"
                 self.where.append(f"JSONHas(properties, {prop})")
-                if item.operator != "is_set":
-                    value = "{" + self.bind(f"filter_{i}_value", item.number_value()) + ":Float64}"
-                    sign = ">" if item.operator == "gt" else "<"
-                    self.where.append(f"JSONExtractFloat(properties, {prop}) {sign} {value}")
+                continue
+            if item.operator in ("gt", "lt"):
+                number = self.number_of(item.property, f"filter_{i}_property")
+                value = "{" + self.bind(f"filter_{i}_value", item.number_value()) + ":Float64}"
+                self.where.append(f"{number} {'>' if item.operator == 'gt' else '<'} {value}")
                 continue
             text = self.text_of(item.property, f"filter_{i}_property")
             value = "{" + self.bind(f"filter_{i}_value", item.text_value()) + ":String}"
@@ -141,12 +145,16 @@ class _Builder:
             else:
                 self.where.append(f"positionCaseInsensitiveUTF8({text}, {value}) > 0")
 
+    def number_of(self, property_name: str, param: str) -> str:
+        """The property as a number; events where it is not one are left out."""
+        prop = "{" + self.bind(param, property_name) + ":String}"
+        self.where.append(f"mapContains({NUMBERS}, {prop})")
+        return f"{NUMBERS}[{prop}]"
+
     def numeric_value(self) -> str:
-        """The aggregated property as a number; events without it are left out."""
+        """The aggregated property as a number; events where it is not one are left out."""
         assert self.query.property is not None
-        prop = "{" + self.bind("property", self.query.property) + ":String}"
-        self.where.append(f"JSONHas(properties, {prop})")
-        return f"JSONExtractFloat(properties, {prop})"
+        return self.number_of(self.query.property, "property")
 
     def where_sql(self) -> str:
         return "WHERE " + "\n  AND ".join(self.where)

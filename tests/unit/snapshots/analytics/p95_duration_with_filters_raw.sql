@@ -1,7 +1,7 @@
 -- source: events
 SELECT
     toStartOfHour(timestamp) AS t,
-    quantile(0.95)(JSONExtractFloat(properties, {property:String})) AS value
+    quantile(0.95)(number_properties[{property:String}]) AS value
 FROM events
 WHERE app_id = {app_id:UUID}
   AND org_id = {org_id:UUID}
@@ -9,10 +9,10 @@ WHERE app_id = {app_id:UUID}
   AND toStartOfHour(timestamp) < {date_to:DateTime('UTC')}
   AND event IN ({event_0:String})
   AND positionCaseInsensitiveUTF8(JSONExtractString(properties, {filter_0_property:String}), {filter_0_value:String}) > 0
-  AND JSONHas(properties, {filter_1_property:String})
-  AND JSONExtractFloat(properties, {filter_1_property:String}) > {filter_1_value:Float64}
+  AND mapContains(number_properties, {filter_1_property:String})
+  AND number_properties[{filter_1_property:String}] > {filter_1_value:Float64}
   AND JSONHas(properties, {filter_2_property:String})
-  AND JSONHas(properties, {property:String})
+  AND mapContains(number_properties, {property:String})
 GROUP BY t
 ORDER BY t
 
