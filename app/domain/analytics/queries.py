@@ -41,6 +41,12 @@ ROLLUP_MIN_SPAN = timedelta(hours=24)
 
 EVENTS = "events"
 ROLLUP = "events_hourly"
+# A rollup read is a few granules of a few narrow columns: ClickHouse's PREWHERE (reading the
+# filter columns first, then the rest for matching rows) costs more planning and reading steps
+# than it saves there. Measured on chDB 26.9 over the rollup of 10M demo events, median of 60:
+# signup+purchase per hour over 7 days 6.0 -> 5.0 ms, revenue per day over 30 days 7.2 -> 5.5 ms;
+# raw-event reads keep it (without it they were 5-10% slower).
+ROLLUP_SETTINGS = "SETTINGS optimize_move_to_prewhere = 0"
 
 
 class CompiledQuery(msgspec.Struct, frozen=True):
@@ -218,11 +224,19 @@ def _rollup(query: TrendQuery) -> CompiledQuery:
         aggregate = ROLLUP_AGGREGATES[query.aggregation]
     bucket = f"{BUCKET_FUNCTIONS[query.interval]}(hour)"
     per_event = len(query.events) > 1
-    return _grouped(query, b, ROLLUP, bucket, "event", aggregate, per_event, ROLLUP)
+    return _grouped(query, b, ROLLUP, bucket, "event", aggregate, per_event, ROLLUP, ROLLUP_SETTINGS)
 
 
 def _grouped(
-    query: TrendQuery, b: _Builder, table: str, bucket: str, event: str, aggregate: str, per_event: bool, source: str
+    query: TrendQuery,
+    b: _Builder,
+    table: str,
+    bucket: str,
+    event: str,
+    aggregate: str,
+    per_event: bool,
+    source: str,
+    settings: str = "",
 ) -> CompiledQuery:
     """One series (all the chosen events together) or one per event."""
     series_mode = query.mode == "series"
@@ -237,6 +251,8 @@ def _grouped(
     sql = "SELECT\n    " + ",\n    ".join(columns) + f"\nFROM {table}\n" + b.where_sql()
     if group:
         sql += f"\nGROUP BY {', '.join(group)}\nORDER BY {', '.join(group)}"
+    if settings:
+        sql += "\n" + settings
     return CompiledQuery(sql=sql, params=b.params, source=source, has_series=per_event)
 
 

@@ -9,6 +9,7 @@ WHERE app_id = {app_id:UUID}
   AND hour < {date_to:DateTime('UTC')}
 GROUP BY t
 ORDER BY t
+SETTINGS optimize_move_to_prewhere = 0
 
 -- params:
 -- {

@@ -7,6 +7,7 @@ WHERE app_id = {app_id:UUID}
   AND hour >= {date_from:DateTime('UTC')}
   AND hour < {date_to:DateTime('UTC')}
   AND event IN ({event_0:String})
+SETTINGS optimize_move_to_prewhere = 0
 
 -- params:
 -- {

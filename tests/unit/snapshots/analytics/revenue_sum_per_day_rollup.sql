@@ -10,6 +10,7 @@ WHERE app_id = {app_id:UUID}
   AND event IN ({event_0:String})
 GROUP BY t
 ORDER BY t
+SETTINGS optimize_move_to_prewhere = 0
 
 -- params:
 -- {

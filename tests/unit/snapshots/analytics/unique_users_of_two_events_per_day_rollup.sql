@@ -11,6 +11,7 @@ WHERE app_id = {app_id:UUID}
   AND event IN ({event_0:String}, {event_1:String})
 GROUP BY t, series
 ORDER BY t, series
+SETTINGS optimize_move_to_prewhere = 0
 
 -- params:
 -- {
