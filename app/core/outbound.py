@@ -2,7 +2,10 @@
 
 API.md: outbound requests refuse private, loopback and link-local addresses unless the host
 or its address is listed in `NEXUS_OUTBOUND_ALLOWLIST`. Every request is checked, redirects
-included (each hop is a new request and passes the same hook). On top of the guard: timeouts,
+included (each hop is a new request and passes the same hook), and so is every connection:
+it goes to an address checked as it is opened, never to a second answer for the name (DNS
+rebinding: a name that resolves to a public address for the check and to a private one for
+the connection). On top of the guard: timeouts,
 TLS verification, a response size cap, and per-host concurrency and rate limits so that
 discovering an application never hammers it.
 
@@ -21,6 +24,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage
@@ -125,6 +129,49 @@ class HostLimits:
             yield
 
 
+class _CheckedNetwork(httpcore.AsyncNetworkBackend):
+    """Opens TCP connections only to addresses the policy has just checked for this very
+    connection, resolving the name once, here (the request hook's own lookup may have
+    returned something else)."""
+
+    def __init__(self, policy: OutboundPolicy) -> None:
+        self._policy = policy
+        self._network = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        # No addresses: the name itself is allow-listed, so it may be connected to by name.
+        targets = [str(address) for address in await self._policy.check_host(host, port)] or [host]
+        for target in targets[:-1]:
+            try:
+                return await self._network.connect_tcp(target, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                continue  # the next checked address, as a resolver's own fallback would
+        return await self._network.connect_tcp(targets[-1], port, timeout, local_address, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._network.sleep(seconds)
+
+
+class CheckedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a connection pool whose connections go through _CheckedNetwork.
+    httpx takes no network backend, so the pool it built is replaced by one built alike; TLS
+    still verifies the certificate against the URL's host name."""
+
+    def __init__(self, policy: OutboundPolicy) -> None:
+        super().__init__(verify=True)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(verify=True),
+            network_backend=_CheckedNetwork(policy),
+        )
+
+
 class OutboundClient:
     """The HTTP client for user-supplied URLs: guarded, capped, polite. One per process."""
 
@@ -136,7 +183,7 @@ class OutboundClient:
             timeout=httpx.Timeout(settings.timeout_s),
             follow_redirects=True,
             max_redirects=5,
-            verify=True,
+            transport=CheckedTransport(self.policy),
             headers={"user-agent": "NEXUS-PRIME/1.0 (+outbound)"},
             event_hooks={"request": [self._guard]},
         )
