@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from litestar import Litestar
 
@@ -51,12 +52,26 @@ async def started_app(app: Litestar) -> AsyncIterator[Litestar]:
 async def client(started_app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """A fresh client (own cookie jar) over freshly emptied tables and Redis."""
     engines = started_app.state.engines
-    async with engines.postgres.pool.connection() as conn:
-        await conn.execute("TRUNCATE organizations CASCADE")
+    await _empty_tables(engines.postgres.pool)
     await engines.redis.client.flushdb()
     transport = httpx.ASGITransport(app=started_app, client=("203.0.113.7", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+async def _empty_tables(pool: Any, attempts: int = 5) -> None:
+    """TRUNCATE locks organizations, then each table referencing it, one by one; the app's
+    background tasks (schedulers) insert into those tables, which locks the table and then
+    looks up its organization. When both meet halfway PostgreSQL aborts one of them as
+    deadlocked, and the remedy it documents is to run the aborted transaction again."""
+    for attempt in range(attempts):
+        try:
+            async with pool.connection() as conn:
+                await conn.execute("TRUNCATE organizations CASCADE")
+            return
+        except psycopg.errors.DeadlockDetected:
+            if attempt == attempts - 1:
+                raise
 
 
 @dataclass
