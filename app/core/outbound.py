@@ -1,13 +1,13 @@
 """Requests to URLs that users supply (webhooks, discovery): the SSRF guard and good manners.
 
 API.md: outbound requests refuse private, loopback and link-local addresses unless the host
-or its address is listed in `NEXUS_OUTBOUND_ALLOWLIST`. Every request is checked, redirects
-included (each hop is a new request and passes the same hook), and so is every connection:
-it goes to an address checked as it is opened, never to a second answer for the name (DNS
-rebinding: a name that resolves to a public address for the check and to a private one for
-the connection). On top of the guard: timeouts,
-TLS verification, a response size cap, and per-host concurrency and rate limits so that
-discovering an application never hammers it.
+or its address is listed in `NEXUS_OUTBOUND_ALLOWLIST`. Every request's URL is checked,
+redirects included (each hop is a new request and passes the same hook), and every
+connection's addresses as it is opened: it goes only to an address checked then, never to a
+second answer for the name (DNS rebinding: a name that resolves to a public address for one
+lookup and to a private one for the next). On top of the guard: timeouts, TLS verification,
+a response size cap, and per-host concurrency and rate limits so that discovering an
+application never hammers it.
 
 One place for all of it: webhooks and discovery take their HTTP client from `OutboundClient`.
 """
@@ -58,6 +58,12 @@ class OutboundPolicy:
 
     async def check(self, url: str) -> None:
         """Raise OutboundRefused unless `url` is http(s) to a public address or an allow-listed one."""
+        await self.check_host(*self.check_url(url))
+
+    def check_url(self, url: str) -> tuple[str, int]:
+        """The guard's checks of the URL itself, without resolving its host: raise
+        OutboundRefused unless it is http(s) with a host and no credentials. Returns the host
+        and port to check next (check_host)."""
         parts = urlsplit(url)
         if parts.scheme not in {"http", "https"}:
             raise OutboundRefused(f"Only http and https URLs can be requested, not {parts.scheme or 'none'!r}.")
@@ -66,16 +72,7 @@ class OutboundPolicy:
             raise OutboundRefused("The URL has no host.")
         if parts.username or parts.password:
             raise OutboundRefused("Credentials in the URL are not accepted; use the connection's auth settings.")
-        if host in self.hosts:
-            return
-        for address in await self._resolve(host, parts.port or (443 if parts.scheme == "https" else 80)):
-            if any(address in network for network in self.networks):
-                continue
-            if not address.is_global or address.is_multicast:
-                raise OutboundRefused(
-                    f"{host} resolves to {address}, a private, loopback or link-local address; "
-                    "add it to NEXUS_OUTBOUND_ALLOWLIST to allow it."
-                )
+        return host, parts.port or (443 if parts.scheme == "https" else 80)
 
     async def check_host(self, host: str, port: int) -> list[IPAddress]:
         """The same guard for a bare host (database connections): raise OutboundRefused unless
@@ -189,7 +186,8 @@ class OutboundClient:
         )
 
     async def _guard(self, request: httpx.Request) -> None:
-        await self.policy.check(str(request.url))
+        # Every hop's URL; its addresses are checked by the transport as it connects.
+        self.policy.check_url(str(request.url))
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send a request and read at most `max_response_bytes` of the body.

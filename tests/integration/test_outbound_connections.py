@@ -10,11 +10,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from app.core.outbound import CheckedTransport, OutboundPolicy, OutboundRefused
+from app.core.outbound import CheckedTransport, OutboundClient, OutboundPolicy, OutboundRefused
+from app.settings import OutboundSettings
 
 
 class _Hello(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        if self.path == "/elsewhere":
+            # To the same server by its address, which the tests' allow-list leaves out.
+            self.send_response(302)
+            self.send_header("location", f"http://127.0.0.1:{self.server.server_address[1]}/")
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
         body = b"hello"
         self.send_response(200)
         self.send_header("content-length", str(len(body)))
@@ -55,3 +63,13 @@ async def test_a_private_address_is_refused_when_connecting(loopback_port: int, 
 async def test_allow_listed_targets_connect(loopback_port: int, allowlist: tuple[str, ...], host: str) -> None:
     response = await _get(OutboundPolicy(allowlist), f"http://{host}:{loopback_port}/")
     assert (response.status_code, response.text) == (200, "hello")
+
+
+async def test_a_redirect_to_a_private_address_is_refused(loopback_port: int) -> None:
+    client = OutboundClient(OutboundSettings(allowlist=("localhost",)))
+    try:
+        assert (await client.request("GET", f"http://localhost:{loopback_port}/")).text == "hello"
+        with pytest.raises(OutboundRefused, match=r"127\.0\.0\.1, a private, loopback or link-local"):
+            await client.request("GET", f"http://localhost:{loopback_port}/elsewhere")
+    finally:
+        await client.aclose()
