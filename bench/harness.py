@@ -189,17 +189,21 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(prefix: str, name: str = "uvicorn", env: dict[str, str] | None = None) -> Iterator[Server]:
+def running_server(prefix: str, name: str | None = None, env: dict[str, str] | None = None) -> Iterator[Server]:
     """Start the app on a fresh data dir, yield it up and reachable, then stop it with SIGTERM and
-    remove the data dir. NEXUS_BENCH_SERVER_ARGS adds server options to try (e.g.
-    `--ws-per-message-deflate False`). `server.stopped` then holds the seconds it took to exit and how many
-    of its processes outlived it (any that did were ended)."""
+    remove the data dir. The server is `name`, else NEXUS_BENCH_SERVER (a key of SERVERS, to try
+    another under any benchmark), else uvicorn, which `nexus run` uses. NEXUS_BENCH_SERVER_ARGS
+    adds server options to try (e.g. `--ws-per-message-deflate False`). `server.stopped` then holds
+    the seconds it took to exit and how many of its processes outlived it (any that did were ended)."""
     data_dir = Path(tempfile.mkdtemp(prefix=prefix))
     log = data_dir / "server.log"
     port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [*server_command(name, port), *shlex.split(os.environ.get("NEXUS_BENCH_SERVER_ARGS", ""))],
+            [
+                *server_command(name or os.environ.get("NEXUS_BENCH_SERVER", "uvicorn"), port),
+                *shlex.split(os.environ.get("NEXUS_BENCH_SERVER_ARGS", "")),
+            ],
             cwd=ROOT,
             env=server_env(data_dir, env),
             stdout=out,

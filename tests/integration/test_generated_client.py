@@ -1,6 +1,9 @@
 """The generated Python client calls the loopback API successfully: a small JSON API (Litestar
 under uvicorn, with its OpenAPI document) is discovered through the real API, its client is
-downloaded, imported from a temporary directory and used."""
+downloaded, imported from a temporary directory and used.
+
+The API is mounted under /api, as behind a reverse proxy: its document lists its paths as
+"/pets" under the server URL "/api", so the client must call /api/pets."""
 
 from __future__ import annotations
 
@@ -23,7 +26,10 @@ import msgspec
 import pytest
 import uvicorn
 from litestar import Litestar, get, post
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Server
 from litestar.params import FromQuery, JSONBody
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 pytestmark = pytest.mark.engines
 
@@ -64,11 +70,35 @@ def create_pet(data: JSONBody[PetCreate]) -> Pet:
     return Pet(uuid.uuid4(), data.name, data.kind, datetime(2024, 1, 1, tzinfo=UTC), ["new"])
 
 
+MOUNT = "/api"
+
+
+def _mounted(app: ASGIApp) -> ASGIApp:
+    """`app` under MOUNT, as a reverse proxy would serve it (its document at MOUNT/openapi.json);
+    404 elsewhere."""
+
+    async def proxy(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if not path.startswith(MOUNT + "/"):
+            await send({"type": "http.response.start", "status": 404, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        inner = path.removeprefix(MOUNT)
+        inner = "/schema/openapi.json" if inner == "/openapi.json" else inner
+        await app({**scope, "path": inner, "raw_path": inner.encode()}, receive, send)
+
+    return proxy
+
+
 @pytest.fixture(scope="module")
 def pet_api() -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(Litestar([list_pets, create_pet]), log_level="warning", lifespan="off"))
+    app = Litestar(
+        [list_pets, create_pet],
+        openapi_config=OpenAPIConfig(title="Pets", version="1.0", servers=[Server(url=MOUNT)]),
+    )
+    server = uvicorn.Server(uvicorn.Config(_mounted(app), log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -119,7 +149,8 @@ async def test_generated_python_client_calls_the_loopback_api(
     owner = await make_org()
     app_id = await _discover(client, owner, pet_api)
     endpoints = (await client.get(f"/v1/applications/{app_id}/endpoints", headers=owner.headers)).json()["items"]
-    assert {(e["method"], e["path"]) for e in endpoints} >= {("GET", "/pets"), ("POST", "/pets")}
+    # Under the document's server URL: paths as clients and traffic see them.
+    assert {(e["method"], e["path"]) for e in endpoints} >= {("GET", "/api/pets"), ("POST", "/api/pets")}
 
     response = await client.get(f"/v1/applications/{app_id}/adapters/python", headers=owner.headers)
     assert response.status_code == 200, response.text

@@ -139,17 +139,18 @@ async def test_swagger2_yaml(client: httpx.AsyncClient, make_org: Any, site: Sit
     app_id, job = await _discover(client, owner, site.url + "/", auth_type="bearer", credentials={"token": TOKEN})
     assert job["status"] == "completed", job
     found = {(e["method"], e["path"]): e for e in await _endpoints(client, owner, app_id)}
+    # Under the document's basePath (/v2): the paths its operations answer at.
     assert set(found) == {
-        ("GET", "/pets"),
-        ("POST", "/pets"),
-        ("GET", "/pets/{petId}"),
-        ("DELETE", "/pets/{petId}"),
-        ("PUT", "/pets/{petId}/photo"),
+        ("GET", "/v2/pets"),
+        ("POST", "/v2/pets"),
+        ("GET", "/v2/pets/{petId}"),
+        ("DELETE", "/v2/pets/{petId}"),
+        ("PUT", "/v2/pets/{petId}/photo"),
     }
-    assert found[("POST", "/pets")]["request_schema"]["required"] == ["name"]
-    assert found[("POST", "/pets")]["auth_required"] is True
-    assert found[("GET", "/pets")]["auth_required"] is False
-    assert found[("DELETE", "/pets/{petId}")]["parameters"][0]["name"] == "petId"
+    assert found[("POST", "/v2/pets")]["request_schema"]["required"] == ["name"]
+    assert found[("POST", "/v2/pets")]["auth_required"] is True
+    assert found[("GET", "/v2/pets")]["auth_required"] is False
+    assert found[("DELETE", "/v2/pets/{petId}")]["parameters"][0]["name"] == "petId"
 
 
 async def test_openapi31_split_across_files(client: httpx.AsyncClient, make_org: Any, site: Site) -> None:

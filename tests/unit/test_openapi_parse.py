@@ -72,6 +72,34 @@ def test_swagger2_yaml_operations_parameters_and_bodies() -> None:
     }
 
 
+def test_mount_path_from_swagger_base_path_and_openapi_servers() -> None:
+    def mount(doc: dict[str, Any], base: str = BASE, doc_url: str = f"{BASE}/openapi.json") -> str:
+        return openapi.mount_path({"paths": {}, **doc}, doc_url, base)
+
+    swagger = {"swagger": "2.0", "basePath": "/v2"}
+    assert mount(swagger) == "/v2"
+    assert mount({**swagger, "host": "api.test:8080"}) == "/v2"
+    assert mount({**swagger, "host": "elsewhere.test"}) == ""  # not reachable through this connection
+    assert mount({"swagger": "2.0"}) == ""
+    v3 = {"openapi": "3.1.0"}
+    assert mount(v3) == ""
+    assert mount({**v3, "servers": [{"url": "/"}]}) == ""
+    # The first server under the base URL wins; absolute or relative to the document's URL.
+    servers = [{"url": "https://elsewhere.test/v1"}, {"url": "/api/v1/"}]
+    assert mount({**v3, "servers": servers}) == "/api/v1"
+    assert mount({**v3, "servers": [{"url": "v1"}]}, doc_url=f"{BASE}/docs/openapi.json") == "/docs/v1"
+    templated = {
+        "url": "{scheme}://api.test:8080/{version}",
+        "variables": {"scheme": {"default": "http"}, "version": {"default": "v3", "enum": ["v3", "v4"]}},
+    }
+    assert mount({**v3, "servers": [templated]}) == "/v3"
+    # A base URL with a path: the mount is what the server adds to it.
+    assert mount({**v3, "servers": [{"url": "/api/v1"}]}, base=f"{BASE}/api") == "/v1"
+    assert mount({**v3, "servers": [{"url": "/apiary"}]}, base=f"{BASE}/api") == ""
+    ops = openapi.operations(_swagger(), mount(swagger))
+    assert {op.path for op in ops} == {"/v2/pets", "/v2/pets/{petId}", "/v2/pets/{petId}/photo"}
+
+
 def test_openapi31_split_across_files_resolves_remote_and_local_refs() -> None:
     main, documents = _split()
     assert openapi.external_refs(main, f"{BASE}/openapi.json") == {

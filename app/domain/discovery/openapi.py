@@ -8,8 +8,9 @@ then copied into plain JSON; a reference back into itself (a recursive schema) s
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import jsonref
 import yaml
@@ -176,9 +177,51 @@ def _operation(
     )
 
 
-def operations(doc: dict[str, Any]) -> list[DiscoveredEndpoint]:
-    """Every operation of a resolved document, in document order. Paths are the document's own
-    (without Swagger's basePath or OpenAPI's server URL), as its readers know them."""
+def mount_path(doc: dict[str, Any], doc_url: str, base_url: str) -> str:
+    """Where the document's paths are served, as a path under the connection's base URL: "/v2"
+    when its operations answer at `<base URL>/v2/<path>`, "" at the base URL itself.
+
+    Swagger 2.0 says so with `host` and `basePath`; OpenAPI 3 with `servers`, whose URLs may be
+    relative to the document's own URL and may hold `{variables}` (taken at their defaults). The
+    first server under the base URL wins. One elsewhere (another host, or outside the base path)
+    cannot be reached through this connection, so the paths are then kept as the document has them.
+    """
+    if str(doc.get("swagger", "")).startswith("2"):
+        base_path, host = doc.get("basePath"), doc.get("host")
+        if not isinstance(base_path, str):
+            return ""
+        servers = [f"//{host}{base_path}" if isinstance(host, str) and host else base_path]
+    else:
+        servers = [
+            _with_defaults(server)
+            for server in doc.get("servers") or []
+            if isinstance(server, dict) and isinstance(server.get("url"), str)
+        ]
+    base = urlsplit(base_url)
+    root = base.path.rstrip("/")
+    for server in servers:
+        served = urlsplit(urljoin(doc_url, server))
+        path = served.path.rstrip("/")
+        if served.netloc == base.netloc and (path == root or path.startswith(root + "/")):
+            return path[len(root) :]
+    return ""
+
+
+def _with_defaults(server: dict[str, Any]) -> str:
+    variables = server.get("variables")
+    variables = variables if isinstance(variables, dict) else {}
+
+    def default(match: re.Match[str]) -> str:
+        variable = variables.get(match.group(1))
+        value = variable.get("default") if isinstance(variable, dict) else None
+        return str(value) if value is not None else match.group(0)
+
+    return re.sub(r"\{([^{}]+)\}", default, str(server["url"]))
+
+
+def operations(doc: dict[str, Any], mount: str = "") -> list[DiscoveredEndpoint]:
+    """Every operation of a resolved document, in document order, its path under `mount`
+    (mount_path): relative to the connection's base URL, as clients and traffic see it."""
     swagger = str(doc.get("swagger", "")).startswith("2")
     security = doc.get("security")
     found = []
@@ -188,5 +231,5 @@ def operations(doc: dict[str, Any]) -> list[DiscoveredEndpoint]:
         for method in METHODS:
             op = item.get(method)
             if isinstance(op, dict):
-                found.append(_operation(method, str(path), item, op, swagger, security))
+                found.append(_operation(method, mount + str(path), item, op, swagger, security))
     return found

@@ -42,7 +42,7 @@ async def discover_rest(
             detail += f"; not followed (other host or unavailable): {', '.join(skipped[:5])}"
         await progress.step("Fetched referenced documents", 45, detail)
     resolved: dict[str, Any] = openapi.resolve(doc, url, documents)
-    found = openapi.operations(resolved)
+    found = openapi.operations(resolved, openapi.mount_path(resolved, url, target.base_url))
     await progress.step(f"Parsed {len(found)} operations", 70)
     return found
 
