@@ -7,16 +7,35 @@ trace order: band edges, band, value, flagged points).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 Figure = dict[str, Any]
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # naive UTC: Plotly has no time zones
 MARKED_POINTS = 31  # markers only while they can be told apart
+# A shorter series (one slow minute, say) is drawn in this much time ending a minute after its
+# last point: alone, Plotly spreads a single point over a second or two of axis, and minute
+# labels repeat ("05:08 05:08 05:09").
+MIN_SPAN = timedelta(minutes=10)
+
+
+def _times(points: list[dict[str, Any]]) -> list[datetime]:
+    return [datetime.fromisoformat(str(p["t"])) for p in points]
 
 
 def _x(points: list[dict[str, Any]]) -> list[str]:
-    return [datetime.fromisoformat(str(p["t"])).strftime(_TIME_FORMAT) for p in points]
+    return [t.strftime(_TIME_FORMAT) for t in _times(points)]
+
+
+def _x_range(points: list[dict[str, Any]]) -> list[str] | None:
+    times = _times(points)
+    if not times:
+        return None
+    first, last = min(times), max(times)
+    if last - first >= MIN_SPAN:
+        return None
+    end = last + timedelta(minutes=1)
+    return [(end - MIN_SPAN).strftime(_TIME_FORMAT), end.strftime(_TIME_FORMAT)]
 
 
 def _is_flagged(point: dict[str, Any], data: dict[str, Any]) -> bool:
@@ -28,6 +47,7 @@ def _is_flagged(point: dict[str, Any], data: dict[str, Any]) -> bool:
 def evidence_figure(series: list[dict[str, Any]], data: dict[str, Any]) -> Figure:
     points = [p for p in series if p.get("t") is not None]
     x = _x(points)
+    x_range = _x_range(points)
     traces: list[dict[str, Any]] = []
     has_band = any(p.get("lower") is not None and p.get("upper") is not None for p in points)
     if has_band:
@@ -54,7 +74,7 @@ def evidence_figure(series: list[dict[str, Any]], data: dict[str, Any]) -> Figur
                 "type": "scatter",
                 "mode": "lines",
                 "name": "Target",
-                "x": [x[0], x[-1]],
+                "x": x_range or [x[0], x[-1]],
                 "y": [target, target],
                 "line": {"width": 1, "dash": "dash"},
                 "hoverinfo": "skip",
@@ -83,6 +103,8 @@ def evidence_figure(series: list[dict[str, Any]], data: dict[str, Any]) -> Figur
         "xaxis": {"type": "date", "showgrid": False, "tickformat": "%H:%M", "automargin": True, "fixedrange": True},
         "yaxis": {"rangemode": "tozero", "automargin": True, "fixedrange": True, "zeroline": False},
     }
+    if x_range is not None:
+        layout["xaxis"]["range"] = x_range
     return {"data": traces, "layout": layout}
 
 

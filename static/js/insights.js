@@ -1,9 +1,75 @@
-/* The insights inbox: live arrivals over the organisation's insights WebSocket, keyboard
- * triage (j/k move, x select, a acknowledge, r resolve, Enter open), bulk selection.
- * Rows are rendered by the server (/insights/{id}/row, the list block), never here. */
+/* Insights, live over the organisation's insights WebSocket.
+ * The inbox: live arrivals, keyboard triage (j/k move, x select, a acknowledge, r resolve,
+ * Enter open), bulk selection. An insight's page: teammates' triage, comments and new
+ * evidence appear as they happen. Markup is rendered by the server (/insights/{id}/row, the
+ * list block, the insight's page), never here. */
 (function () {
   "use strict";
   var doc = document;
+  var retry = 1000;
+
+  function connect(onInsight) {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + window.location.host + "/v1/insights/live");
+    socket.onopen = function () { retry = 1000; };
+    socket.onmessage = function (message) {
+      var frame;
+      try { frame = JSON.parse(message.data); } catch (e) { return; }
+      if (frame.type === "insight" && frame.insight) onInsight(frame.insight);
+    };
+    socket.onclose = function (event) {
+      if (event.code === 4401 || event.code === 4403) return; // signed out or no access: stop
+      window.setTimeout(function () { connect(onInsight); }, retry);
+      retry = Math.min(retry * 2, 30000);
+    };
+  }
+
+  /* An insight's page ---------------------------------------------------------------- */
+  var detail = doc.querySelector("[data-insight-detail]");
+  if (detail) {
+    watchDetail(detail);
+    return;
+  }
+
+  function watchDetail(page) {
+    var note = doc.querySelector("[data-live-note]");
+    var busy = false;
+    var again = false;
+
+    // The page is fetched again and its live parts swapped in: one renderer (the server),
+    // and a burst of changes costs at most one fetch in flight and one after it.
+    function refresh(insight) {
+      if (busy) { again = true; return; }
+      busy = true;
+      fetch(window.location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) { if (!response.ok) throw new Error(String(response.status)); return response.text(); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          doc.querySelectorAll("[data-live-part]").forEach(function (part) {
+            var next = fresh.getElementById(part.id);
+            // A part someone is working in (focus inside) is left as it is; the next change
+            // brings it up to date. The comment form is outside every part: drafts survive.
+            if (!next || part.contains(doc.activeElement) || part.innerHTML === next.innerHTML) return;
+            part.innerHTML = next.innerHTML;
+            if (window.htmx) window.htmx.process(part);
+          });
+          var at = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+          var status = insight.status.charAt(0).toUpperCase() + insight.status.slice(1);
+          if (note) note.textContent = "Updated at " + at + " (now " + status + ").";
+        })
+        .catch(function () { /* the next change tries again */ })
+        .then(function () {
+          busy = false;
+          if (again) { again = false; refresh(insight); }
+        });
+    }
+
+    connect(function (insight) {
+      if (insight.id === page.dataset.id) refresh(insight);
+    });
+  }
+
+  /* The inbox ------------------------------------------------------------------------ */
   var list = doc.querySelector("[data-insight-list]");
   if (!list) return;
 
@@ -11,7 +77,6 @@
   var liveText = live && live.querySelector("[data-live-text]");
   var liveShow = live && live.querySelector("[data-live-show]");
   var pending = {};
-  var retry = 1000;
 
   function rows() {
     return Array.prototype.slice.call(list.querySelectorAll("[data-insight-row]"));
@@ -50,22 +115,6 @@
       pending[insight.id] = true;
       announcePending();
     }
-  }
-
-  function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + "/v1/insights/live");
-    socket.onopen = function () { retry = 1000; };
-    socket.onmessage = function (message) {
-      var frame;
-      try { frame = JSON.parse(message.data); } catch (e) { return; }
-      if (frame.type === "insight" && frame.insight) onInsight(frame.insight);
-    };
-    socket.onclose = function (event) {
-      if (event.code === 4401 || event.code === 4403) return; // signed out or no access: stop
-      window.setTimeout(connect, retry);
-      retry = Math.min(retry * 2, 30000);
-    };
   }
 
   /* Keyboard ------------------------------------------------------------------------- */
@@ -140,5 +189,5 @@
   });
 
   if (liveShow) liveShow.addEventListener("click", showPending);
-  if (live) connect();
+  if (live) connect(onInsight);
 })();

@@ -1,6 +1,7 @@
 """The insights inbox in Chromium: an insight caused through the running server (slow
 requests ingested, then "Evaluate now") arrives over the WebSocket without a reload, with the
-polite live notice; then its page shows the evidence and takes triage."""
+polite live notice; then its page shows the evidence, shows a teammate's triage and comment
+as they happen (a comment being written is kept), and takes triage."""
 
 from __future__ import annotations
 
@@ -81,8 +82,30 @@ def test_a_new_insight_arrives_live_and_can_be_triaged(page: Any, server: Server
     row.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"GET {ENDPOINT} is slow")
     expect(page.locator(".chart__plot")).to_be_visible()
-    page.get_by_role("button", name="Acknowledge").click()
-    expect(page.locator(".insight-timeline")).to_contain_text("acknowledged it")
+    insight_id = page.url.rstrip("/").rsplit("/", 1)[1]
+
+    # A teammate triages through the API while this page is open, and a comment is being written.
+    page.evaluate("window.__sameDocument = true")
+    page.wait_for_timeout(500)  # the page's WebSocket is open
+    page.get_by_label("Comment").fill("Draft in progress")
+    token = server.admin_token()
+    status, _ = server.api("POST", f"/v1/insights/{insight_id}/acknowledge", token, {"note": "On it"})
+    assert status == 200
+    status, _ = server.api("POST", f"/v1/insights/{insight_id}/comment", token, {"body": "Checking the deploy."})
+    assert status == 201
+    timeline = page.locator(".insight-timeline")
+    expect(timeline).to_contain_text("acknowledged it", timeout=5_000)
+    expect(timeline).to_contain_text("Checking the deploy.", timeout=5_000)
+    expect(page.locator("#insight-badges")).to_contain_text("Acknowledged")
+    expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)
+    expect(page.get_by_role("button", name="Resolve")).to_be_visible()
+    note = page.locator("#insight-live-note")
+    expect(note).to_have_attribute("aria-live", "polite")
+    expect(note).to_contain_text("now Acknowledged")
+    expect(page.get_by_label("Comment")).to_have_value("Draft in progress")
+    assert page.evaluate("window.__sameDocument === true"), "the page reloaded"
+    snap(page, "insight-detail-live")
+
     page.get_by_label("Comment").fill("Rolled back the release.")
     page.get_by_role("button", name="Comment").click()
     expect(page.locator(".insight-timeline")).to_contain_text("Rolled back the release.")

@@ -163,7 +163,10 @@ def test_evidence_figure_draws_the_band_the_value_and_the_flagged_point() -> Non
     assert figure["data"][3]["y"] == [600.0]
     assert "latest 600.0" in evidence_summary(draft.data["series"], draft.data)
     slow = detectors_perf.latency(summary(p95_recent=2400.0))[APP].drafts[0]
-    assert [t["name"] for t in evidence_figure([{"t": END.isoformat(), "value": 2400.0}], slow.data)["data"]] == [
-        "P95 ms",
-        "Target",
-    ]
+    one_minute = evidence_figure([{"t": END.isoformat(), "value": 2400.0}], slow.data)
+    assert [t["name"] for t in one_minute["data"]] == ["P95 ms", "Target"]
+    # A single minute is drawn in the ten minutes up to a minute after it, the target across them.
+    shown = [END - timedelta(minutes=9), END + timedelta(minutes=1)]
+    assert one_minute["layout"]["xaxis"]["range"] == [t.strftime("%Y-%m-%d %H:%M:%S") for t in shown]
+    assert one_minute["data"][1]["x"] == one_minute["layout"]["xaxis"]["range"]
+    assert "range" not in figure["layout"]["xaxis"]  # an hour of minutes needs no help
