@@ -100,11 +100,16 @@ def evidence_figure(series: list[dict[str, Any]], data: dict[str, Any]) -> Figur
         "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 12}},
         "hovermode": "x unified",
         "font": {"size": 12},
-        "xaxis": {"type": "date", "showgrid": False, "tickformat": "%H:%M", "automargin": True, "fixedrange": True},
+        "xaxis": {
+            "type": "date",
+            "showgrid": False,
+            "tickformat": "%H:%M",
+            "automargin": True,
+            "fixedrange": True,
+            **({"range": x_range} if x_range else {}),
+        },
         "yaxis": {"rangemode": "tozero", "automargin": True, "fixedrange": True, "zeroline": False},
     }
-    if x_range is not None:
-        layout["xaxis"]["range"] = x_range
     return {"data": traces, "layout": layout}
 
 
