@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
 from functools import cache
 from typing import Any
 
@@ -14,6 +13,8 @@ import polars as pl
 from app.domain.reports.schemas import Report
 
 Figure = dict[str, Any]
+# Day over month on two short lines: a week's labels fit the narrow card without turning.
+_DAY_TICKS = "%d<br>%b"
 _LAYOUT: dict[str, Any] = {
     "autosize": True,
     "margin": {"l": 48, "r": 12, "t": 8, "b": 32, "pad": 4},
@@ -61,12 +62,19 @@ def events_figure(series: pl.DataFrame, report: Report) -> Figure:
                 "line": {"dash": "dash"},
             },
         ]
-    layout = {**_LAYOUT, "xaxis": {"type": "date", "showgrid": False}, "yaxis": {"rangemode": "tozero"}}
+    xaxis = {
+        "type": "date",
+        "showgrid": False,
+        "tickformat": _DAY_TICKS,
+        "hoverformat": "%a %d %b %H:00",
+        "automargin": True,
+    }
+    layout = {**_LAYOUT, "xaxis": xaxis, "yaxis": {"rangemode": "tozero", "tickformat": "~s", "automargin": True}}
     return {"data": traces, "layout": layout}
 
 
 def daily_figure(report: Report) -> Figure:
-    dates = [date.fromisoformat(p.date).strftime("%d %b") for p in report.daily]  # short: the card is narrow
+    dates = [p.date for p in report.daily]
     return {
         "data": [
             {"type": "bar", "name": "Events", "x": dates, "y": [p.events for p in report.daily]},
@@ -81,9 +89,18 @@ def daily_figure(report: Report) -> Figure:
         ],
         "layout": {
             **_LAYOUT,
-            "xaxis": {"type": "category"},
-            "yaxis": {"title": {"text": "Events"}, "rangemode": "tozero"},
-            "yaxis2": {"title": {"text": "Users"}, "overlaying": "y", "side": "right", "rangemode": "tozero"},
+            "xaxis": {"type": "date", "tickformat": _DAY_TICKS, "hoverformat": "%a %d %b", "automargin": True},
+            # automargin: room for each axis's tick labels and title, which otherwise overlap.
+            "yaxis": {"title": {"text": "Events"}, "rangemode": "tozero", "tickformat": "~s", "automargin": True},
+            "yaxis2": {
+                "title": {"text": "Users"},
+                "overlaying": "y",
+                "side": "right",
+                "showgrid": False,  # the events axis draws the grid; two would not line up
+                "rangemode": "tozero",
+                "tickformat": "~s",
+                "automargin": True,
+            },
         },
     }
 
