@@ -19,12 +19,13 @@ def step_label(step: int, event: str) -> str:
 
 def figure(frame: pl.DataFrame) -> Figure:
     """Horizontal funnel, first step on top: bar length is people; the text on each bar
-    says how many, the % of the first step and the % of the step before."""
+    says how many, the % of the first step and, on a second line (narrow enough to sit
+    beside a bar too short to hold it), the % of the step before."""
     rows = list(frame.iter_rows(named=True))
     labels = [_escape(step_label(row["step"], row["event"])) for row in rows]
     text = [
         f"{format_value(row['users'], True)} · {_percent(row['conversion'])}"
-        + ("" if row["step"] == 1 else f" ({_percent(row['step_conversion'])} of previous)")
+        + ("" if row["step"] == 1 else f"<br>{_percent(row['step_conversion'])} of previous")
         for row in rows
     ]
     trace: dict[str, Any] = {
@@ -33,7 +34,7 @@ def figure(frame: pl.DataFrame) -> Figure:
         "x": [row["users"] for row in rows],
         "text": text,
         "textinfo": "text",
-        "textposition": "inside",
+        "textposition": "auto",  # outside a bar too narrow for it, rather than shrunk to unreadable
         "hovertemplate": "%{y}<br>%{x:,d} people<extra></extra>",
         "connector": {"line": {"width": 0}},
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.domain.analytics.funnels import WINDOW_LABELS
 from app.domain.analytics.schemas import ALL_EVENTS, QuerySpec
 from app.domain.analytics.timerange import RANGE_LABELS
 
@@ -33,7 +34,6 @@ CHART_LABELS = {
     "funnel": "Funnel",
     "retention": "Retention",
 }
-WINDOW_LABELS = {"1h": "1 hour", "1d": "1 day", "7d": "7 days", "14d": "14 days"}
 
 
 def events_text(spec: QuerySpec) -> str:

@@ -227,3 +227,71 @@ def test_panel_tools(page: Any, server: Server) -> None:
     page.get_by_role("button", name="Save panel").click()
     expect(titles).to_have_text(["Second", "First"])
     expect(page.locator("article.dash-panel").first).to_contain_text("Average of revenue")
+
+
+def _funnel_events(now: datetime) -> list[dict[str, Any]]:
+    """Five people view pricing, three of them sign up a minute later, one buys a minute after that."""
+    start = now - timedelta(hours=2)
+    steps = (("pageview", 5), ("signup", 3), ("purchase", 1))
+    return [
+        {
+            "event": event,
+            "distinct_id": f"person-{n}",
+            "timestamp": (start + timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        for i, (event, people) in enumerate(steps)
+        for n in range(people)
+    ]
+
+
+def test_build_a_funnel_panel_in_the_ui(page: Any, server: Server) -> None:
+    token = server.admin_token()
+    status, app = server.api("POST", "/v1/applications", token, {"name": "Funnel shop", "type": "web"})
+    assert status == 201, app
+    _ingest(server, app["ingest_key"], _funnel_events(datetime.now(UTC)))
+    status, dashboard = server.api("POST", "/v1/dashboards", token, {"name": "Conversion", "app_id": app["id"]})
+    assert status == 201, dashboard
+
+    sign_in(page, server)
+    page.goto(f"/dashboards/{dashboard['id']}")
+    page.get_by_role("link", name="Add the first panel").click()
+
+    # The form follows the chart type: the band and forecast toggles for lines and areas only,
+    # the steps instead of the measure for a funnel.
+    anomalies = page.get_by_label("Show expected band and anomalies")
+    expect(anomalies).to_be_visible()
+    page.get_by_text("Bars", exact=True).click()
+    expect(anomalies).to_be_hidden()
+    page.get_by_text("Funnel", exact=True).click()
+    expect(page.get_by_label("Measure")).to_be_hidden()
+    expect(page.get_by_label("Interval")).to_be_hidden()
+    for index, event in enumerate(("pageview", "signup", "purchase"), start=1):
+        page.get_by_label(f"Step {index}", exact=True).fill(event)
+    page.get_by_label("Within").select_option("1h")
+    page.get_by_label("Time range").select_option("24h")
+    page.get_by_label("Title").fill("Pricing to purchase")
+    # The preview follows: the funnel replaces the line drawn when the form opened.
+    page.wait_for_function(
+        "() => { const plot = document.querySelector('#preview .chart__plot');"
+        " return plot && plot.data && plot.data[0].type === 'funnel'; }"
+    )
+    _snap_from_top(page, "panel-builder-funnel")
+    page.get_by_role("button", name="Add panel").click()
+
+    expect(page).to_have_url(DASHBOARD_URL)
+    panel = page.locator("article.dash-panel")
+    expect(panel.get_by_role("heading", name="Pricing to purchase")).to_be_visible()
+    expect(panel.locator(DRAWN)).to_be_visible()
+    panel_id = panel.get_attribute("id").removeprefix("panel-")
+    shown = _plotted(page, panel_id)
+    assert shown["x"] == [5, 3, 1]
+    assert shown["y"] == ["1. pageview", "2. signup", "3. purchase"]
+    expect(panel).to_contain_text("within 1 hour")
+
+    # It survives a reload, and editing it brings the steps back.
+    page.reload()
+    expect(page.locator(f"#panel-{panel_id} {DRAWN}")).to_be_visible()
+    assert _plotted(page, panel_id)["x"] == [5, 3, 1]
+    page.get_by_role("link", name="Edit Pricing to purchase").click()
+    expect(page.get_by_label("Step 2", exact=True)).to_have_value("signup")
+    expect(page.get_by_label("Measure")).to_be_hidden()

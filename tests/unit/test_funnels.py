@@ -94,9 +94,21 @@ def test_resolve_keeps_the_panel_range_and_filters() -> None:
     query = funnels.resolve(spec, APP, ORG, now)
     assert query.steps == ("pageview", "signup")
     assert query.window == "7d"
-    assert (query.date_from, query.date_to) == (datetime(2025, 3, 4, tzinfo=UTC), datetime(2025, 3, 11, tzinfo=UTC))
+    # The last 7 days to the hour, whatever interval the spec carries (a funnel has no buckets).
+    assert (query.date_from, query.date_to) == (
+        datetime(2025, 3, 3, 13, tzinfo=UTC),
+        datetime(2025, 3, 10, 13, tzinfo=UTC),
+    )
     assert query.filters == (PropertyFilter("plan", "eq", "pro"),)
-    assert query.cache_key() != funnels.resolve(spec, APP, ORG, now + timedelta(days=1)).cache_key()
+    assert query.cache_key() != funnels.resolve(spec, APP, ORG, now + timedelta(hours=1)).cache_key()
+    # "Last 24 hours" is that, not today so far; the last hour is aligned to the minute.
+    day = funnels.resolve(msgspec.structs.replace(spec, range="24h"), APP, ORG, now)
+    assert (day.date_from, day.date_to) == (datetime(2025, 3, 9, 13, tzinfo=UTC), datetime(2025, 3, 10, 13, tzinfo=UTC))
+    hour = funnels.resolve(msgspec.structs.replace(spec, range="1h"), APP, ORG, now)
+    assert (hour.date_from, hour.date_to) == (
+        datetime(2025, 3, 10, 11, 31, tzinfo=UTC),
+        datetime(2025, 3, 10, 12, 31, tzinfo=UTC),
+    )
 
 
 def test_conversion_counts_people_who_reached_each_step() -> None:
@@ -130,7 +142,7 @@ def test_funnel_figure_and_words() -> None:
     assert trace["type"] == "funnel"
     assert trace["x"] == [10, 7, 5]
     assert trace["y"] == ["1. pageview", "2. &lt;b&gt;x&lt;/b&gt;", "3. buy"]
-    assert trace["text"][2] == "5 · 50% (71.43% of previous)"
+    assert trace["text"][2] == "5 · 50%<br>71.43% of previous"
     msgspec.json.encode(figure)  # JSON-serialisable for the template
     summary = funnel_view.summary(frame, "1 day")
     assert summary.startswith("Funnel within 1 day: pageview: 10 people (100%)")

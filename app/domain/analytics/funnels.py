@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 import polars as pl
 
 from app.domain.analytics import timerange
 from app.domain.analytics.queries import EVENTS, CompiledQuery, _Builder
-from app.domain.analytics.schemas import FunnelWindow, PropertyFilter, QuerySpec, TrendQuery
+from app.domain.analytics.schemas import FunnelWindow, Interval, PropertyFilter, QuerySpec, TrendQuery
 
 WINDOW_SECONDS: dict[str, int] = {"1h": 3600, "1d": 86_400, "7d": 7 * 86_400, "14d": 14 * 86_400}
 WINDOW_LABELS: dict[str, str] = {"1h": "1 hour", "1d": "1 day", "7d": "7 days", "14d": "14 days"}
@@ -71,7 +71,11 @@ def resolve(spec: QuerySpec, app_id: str, org_id: str, now: datetime) -> FunnelQ
     aligned like any other panel's (timerange.RangeError when it cannot be)."""
     if spec.funnel is None:
         raise ValueError("the query has no funnel")
-    trend = timerange.resolve(spec, app_id, org_id, now, "total")
+    # A funnel has no buckets, so its interval only aligns the range's ends: to the minute for
+    # the last 15 minutes or hour, to the hour beyond (90 days of hours is within MAX_BUCKETS).
+    # Coarser, "last 24 hours" would turn into "today so far".
+    grid: Interval = "minute" if timerange.RANGES[spec.range] <= timedelta(hours=1) else "hour"
+    trend = timerange.resolve(msgspec.structs.replace(spec, interval=grid), app_id, org_id, now, "total")
     return FunnelQuery(
         app_id=app_id,
         org_id=org_id,

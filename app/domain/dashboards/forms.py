@@ -166,7 +166,9 @@ def parse(values: dict[str, Any]) -> tuple[PanelCreate | None, dict[str, str]]:
             "weeks": values.get("retention_weeks") or "8",
         }
     if chart_type in ("funnel", "retention"):
-        spec["interval"] = "day"  # their ranges need no buckets; a day grid fits every range
+        # They draw no buckets, so any interval would do; a day passes every range's bucket
+        # limit. (A funnel aligns its range to its own grid: funnels.resolve.)
+        spec["interval"] = "day"
     body: dict[str, Any] = {
         "query": spec,
         "title": values.get("title", ""),

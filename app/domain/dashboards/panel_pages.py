@@ -19,6 +19,7 @@ from app.core.errors import ApiError
 from app.core.pages import flash, redirect, render
 from app.domain.analytics import anomaly_service, timerange
 from app.domain.analytics import service as analytics
+from app.domain.analytics.funnels import WINDOW_LABELS
 from app.domain.analytics.schemas import ALL_EVENTS, Mode, SeenName
 from app.domain.applications import queries as applications
 from app.domain.dashboards import forms, service
@@ -36,7 +37,6 @@ from components.panel import (
     CHART_LABELS,
     INTERVAL_LABELS,
     OPERATOR_LABELS,
-    WINDOW_LABELS,
     panel_view,
 )
 
