@@ -107,10 +107,23 @@ def series_figure(
     if chart_type == "bar":
         layout["barmode"] = "stack" if stacked else "group"
         layout["bargap"] = 0.25
-    if not any(v for t in traces for v in t["y"]):
-        layout["yaxis"]["range"] = [0, 1]  # all zeros: a flat line at the bottom, not in the middle
-        layout["yaxis"]["tickvals"] = [0]
+    top = max((abs(v) for t in traces for v in t["y"] if v is not None), default=0)
+    layout["yaxis"].update(y_ticks(top, integral))
     return {"data": traces, "layout": layout}
+
+
+# Whole counts below this get a tick per whole number; Plotly would tick them at 0.2 steps
+# ("200m" events). static/js/live.js applies the same rule as a live chart's counts change.
+SMALL_COUNT = 5
+
+
+def y_ticks(top: float, integral: bool) -> dict[str, Any]:
+    """What the y axis needs beyond Plotly's own choice, its largest value being `top`."""
+    if top == 0:
+        return {"range": [0, 1], "tickvals": [0]}  # a flat line at the bottom, not in the middle
+    if integral and top < SMALL_COUNT:
+        return {"dtick": 1}
+    return {}
 
 
 def number_figure(frame: pl.DataFrame, integral: bool) -> Figure:

@@ -25,6 +25,21 @@
     return date.toISOString().slice(0, 19).replace("T", " ");
   }
 
+  /* The y axis for the counts now in the window, as components/charts.py y_ticks draws
+   * it: all zero, a flat line at the bottom; under SMALL_COUNT, a tick per whole number;
+   * else Plotly's own. Relaid out only when the axis drawn differs (not every second). */
+  var SMALL_COUNT = 5;
+  function fitCounts(plot) {
+    var top = Math.max.apply(null, plot.data[0].y.map(function (v) { return Math.abs(v) || 0; }));
+    var kind = top === 0 ? "zero" : top < SMALL_COUNT ? "small" : "auto";
+    var y = plot.layout.yaxis || {};
+    if (kind === (y.tickvals ? "zero" : y.dtick === 1 ? "small" : "auto")) return; // (a redraw may have reset it)
+    var axis = { "yaxis.autorange": kind !== "zero", "yaxis.dtick": null, "yaxis.tickvals": null, "yaxis.range": null };
+    if (kind === "zero") { axis["yaxis.range"] = [0, 1]; axis["yaxis.tickvals"] = [0]; }
+    if (kind === "small") axis["yaxis.dtick"] = 1;
+    window.Plotly.relayout(plot, axis);
+  }
+
   function start(wrapper) {
     var plot = wrapper.querySelector(".chart__plot");
     var appId = wrapper.getAttribute("data-live-app");
@@ -57,6 +72,7 @@
       if (!plot.data) return; // not drawn yet
       window.Plotly.extendTraces(plot, { x: [[utcLabel(new Date())]], y: [[pending]] }, [0], WINDOW_POINTS);
       pending = 0;
+      fitCounts(plot);
     }, 1000);
 
     function stop() {

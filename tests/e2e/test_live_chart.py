@@ -27,6 +27,13 @@ DRAWN = """n => {
 }"""
 
 
+# The live chart's y axis as drawn.
+Y_AXIS = """() => {
+  const y = document.querySelector('#overview-chart .chart__plot')._fullLayout.yaxis;
+  return {autorange: Boolean(y.autorange), range: y.range.map(v => Math.round(v * 100) / 100), dtick: y.tickvals ? null : y.dtick};
+}"""
+
+
 def _create_app(server: Server, name: str) -> dict[str, Any]:
     status, app = server.api("POST", "/v1/applications", server.admin_token(), {"name": name, "type": "web"})
     assert status == 201, app
@@ -54,10 +61,14 @@ def test_posted_events_move_the_chart_within_two_seconds(page: Any, server: Serv
     app = _create_app(server, "Live chart")
     _open_live_overview(page, server, app["id"])
     points_before = page.evaluate("document.querySelector('#overview-chart .chart__plot').data[0].x.length")
+    # A new application: nothing yet, so a flat line on the axis.
+    assert page.evaluate(Y_AXIS) == {"autorange": False, "range": [0, 1], "dtick": None}
     _ingest(server.url, app["ingest_key"], 37)
     page.wait_for_function(DRAWN, arg=37, timeout=2000)
     assert page.url.endswith(f"/applications/{app['id']}")  # no reload, no navigation
     assert page.evaluate("document.querySelector('#overview-chart .chart__plot').data[0].x.length") >= points_before
+    # The axis grew with the counts (a fixed 0..1 would cut the line off at 1).
+    page.wait_for_function(f"() => ({Y_AXIS})().range[1] >= 37", timeout=2000)
     snap(page, "application-overview-live")
 
 

@@ -66,6 +66,16 @@ def test_all_zero_charts_sit_on_the_axis() -> None:
     assert figure["layout"]["yaxis"]["range"] == [0, 1]
 
 
+def test_small_counts_tick_at_whole_numbers() -> None:
+    small = charts.figure(_series({"a": [0, 1, 3]}), "line", interval="minute", integral=True)
+    assert small["layout"]["yaxis"]["dtick"] == 1  # not 0.2 steps: "200m" events
+    assert "range" not in small["layout"]["yaxis"]
+    larger = charts.figure(_series({"a": [0, 1, 5]}), "line", interval="minute", integral=True)
+    assert "dtick" not in larger["layout"]["yaxis"]
+    averages = charts.figure(_series({"a": [0.2, 0.4]}, pl.Float64()), "line", interval="minute", integral=False)
+    assert "dtick" not in averages["layout"]["yaxis"]
+
+
 def test_big_numbers_and_tables() -> None:
     number = charts.figure(_totals({"signup": 1234}), "number", interval="day", integral=True)
     [indicator] = number["data"]
