@@ -30,7 +30,8 @@ DRAWN = """n => {
 # The live chart's y axis as drawn.
 Y_AXIS = """() => {
   const y = document.querySelector('#overview-chart .chart__plot')._fullLayout.yaxis;
-  return {autorange: Boolean(y.autorange), range: y.range.map(v => Math.round(v * 100) / 100), dtick: y.tickvals ? null : y.dtick};
+  const range = y.range.map(v => Math.round(v * 100) / 100);
+  return {autorange: Boolean(y.autorange), range: range, dtick: y.tickvals ? null : y.dtick};
 }"""
 
 
