@@ -295,3 +295,42 @@ def test_build_a_funnel_panel_in_the_ui(page: Any, server: Server) -> None:
     page.get_by_role("link", name="Edit Pricing to purchase").click()
     expect(page.get_by_label("Step 2", exact=True)).to_have_value("signup")
     expect(page.get_by_label("Measure")).to_be_hidden()
+
+
+def test_band_and_forecast_toggles(page: Any, server: Server) -> None:
+    """A line panel with the expected band and the forecast turned on in the form."""
+    token = server.admin_token()
+    status, app = server.api("POST", "/v1/applications", token, {"name": "Band shop", "type": "web"})
+    assert status == 201, app
+    _ingest(server, app["ingest_key"], _history(datetime.now(UTC)))
+    status, dashboard = server.api("POST", "/v1/dashboards", token, {"name": "Trends", "app_id": app["id"]})
+    assert status == 201, dashboard
+    sign_in(page, server)
+    page.goto(f"/dashboards/{dashboard['id']}")
+    page.get_by_role("link", name="Add the first panel").click()
+    page.get_by_label("Event", exact=True).fill("pageview")
+    page.get_by_label("Time range").select_option("24h")
+    page.get_by_label("Interval").select_option("hour")
+    page.get_by_label("Show expected band and anomalies").check()
+    page.get_by_label("Show forecast").check()
+    page.get_by_label("Title").fill("Page views, expected and ahead")
+    page.get_by_role("button", name="Add panel").click()
+
+    expect(page).to_have_url(DASHBOARD_URL)
+    panel = page.locator("article.dash-panel")
+    expect(panel.locator(DRAWN)).to_be_visible()
+    names = page.evaluate("() => document.querySelector('article.dash-panel .chart__plot').data.map(t => t.name)")
+    assert "Expected range" in names
+    assert "pageview" in names
+    # A day of hours is too little history to forecast from: the panel says so and what to do.
+    expect(panel).to_contain_text("No forecast: it needs at least 24 complete hours in the range")
+
+    page.get_by_role("link", name="Edit Page views, expected and ahead").click()
+    expect(page.get_by_label("Show forecast")).to_be_checked()
+    page.get_by_label("Time range").select_option("7d")
+    page.get_by_role("button", name="Save panel").click()
+    expect(panel.locator(DRAWN)).to_be_visible()
+    expect(panel).not_to_contain_text("No forecast")
+    page.wait_for_function(
+        "() => document.querySelector('article.dash-panel .chart__plot').data.some(t => t.name === 'Forecast')"
+    )

@@ -13,6 +13,7 @@ from app.core.deps import Db
 from app.core.errors import ApiError
 from app.domain.analytics import funnels, retention
 from app.domain.analytics.anomaly_service import Overlays
+from app.domain.analytics.forecast import MIN_HISTORY
 from app.domain.analytics.queries import is_integral
 from app.domain.analytics.service import TrendResult
 from app.domain.applications import queries as applications
@@ -54,12 +55,18 @@ def panel_body(
         label_heading=label_heading,
         stack=query.aggregation in ("count", "sum"),
     )
+    note = None
     if overlays is not None and panel_chart in ("line", "area"):
         if overlays.detected is not None:
             figure = charts.with_expected_band(figure, overlays.detected, integral=integral)
             figure = charts.with_anomalies(figure, overlays.detected, integral=integral)
-        if overlays.predicted is not None:
+        if overlays.predicted is not None and overlays.predicted.height:
             figure = charts.with_forecast(figure, overlays.predicted, integral=integral)
+        elif overlays.predicted is not None:  # asked for, but too little history to go on
+            note = (
+                f"No forecast: it needs at least {MIN_HISTORY} complete {query.interval}s in the range; "
+                "choose a longer range."
+            )
     return {
         "figure": figure,
         "summary": charts.summary(frame, panel_chart, integral),
@@ -68,6 +75,7 @@ def panel_body(
         "date_to": query.date_to,
         "interval": query.interval,
         "source": result.source,
+        "note": note,
     }
 
 
