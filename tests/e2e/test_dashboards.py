@@ -229,6 +229,19 @@ def test_panel_tools(page: Any, server: Server) -> None:
     expect(page.locator("article.dash-panel").first).to_contain_text("Average of revenue")
 
 
+def _open_panel_builder(page: Any, server: Server, app_name: str, events: list[dict[str, Any]]) -> None:
+    """A new application with `events`, an empty dashboard of it, and its panel builder open."""
+    token = server.admin_token()
+    status, app = server.api("POST", "/v1/applications", token, {"name": app_name, "type": "web"})
+    assert status == 201, app
+    _ingest(server, app["ingest_key"], events)
+    status, dashboard = server.api("POST", "/v1/dashboards", token, {"name": app_name, "app_id": app["id"]})
+    assert status == 201, dashboard
+    sign_in(page, server)
+    page.goto(f"/dashboards/{dashboard['id']}")
+    page.get_by_role("link", name="Add the first panel").click()
+
+
 def _funnel_events(now: datetime) -> list[dict[str, Any]]:
     """Five people view pricing, three of them sign up a minute later, one buys a minute after that."""
     start = now - timedelta(hours=2)
@@ -245,16 +258,7 @@ def _funnel_events(now: datetime) -> list[dict[str, Any]]:
 
 
 def test_build_a_funnel_panel_in_the_ui(page: Any, server: Server) -> None:
-    token = server.admin_token()
-    status, app = server.api("POST", "/v1/applications", token, {"name": "Funnel shop", "type": "web"})
-    assert status == 201, app
-    _ingest(server, app["ingest_key"], _funnel_events(datetime.now(UTC)))
-    status, dashboard = server.api("POST", "/v1/dashboards", token, {"name": "Conversion", "app_id": app["id"]})
-    assert status == 201, dashboard
-
-    sign_in(page, server)
-    page.goto(f"/dashboards/{dashboard['id']}")
-    page.get_by_role("link", name="Add the first panel").click()
+    _open_panel_builder(page, server, "Funnel shop", _funnel_events(datetime.now(UTC)))
 
     # The form follows the chart type: the band and forecast toggles for lines and areas only,
     # the steps instead of the measure for a funnel.
@@ -299,15 +303,7 @@ def test_build_a_funnel_panel_in_the_ui(page: Any, server: Server) -> None:
 
 def test_band_and_forecast_toggles(page: Any, server: Server) -> None:
     """A line panel with the expected band and the forecast turned on in the form."""
-    token = server.admin_token()
-    status, app = server.api("POST", "/v1/applications", token, {"name": "Band shop", "type": "web"})
-    assert status == 201, app
-    _ingest(server, app["ingest_key"], _history(datetime.now(UTC)))
-    status, dashboard = server.api("POST", "/v1/dashboards", token, {"name": "Trends", "app_id": app["id"]})
-    assert status == 201, dashboard
-    sign_in(page, server)
-    page.goto(f"/dashboards/{dashboard['id']}")
-    page.get_by_role("link", name="Add the first panel").click()
+    _open_panel_builder(page, server, "Band shop", _history(datetime.now(UTC)))
     page.get_by_label("Event", exact=True).fill("pageview")
     page.get_by_label("Time range").select_option("24h")
     page.get_by_label("Interval").select_option("hour")
