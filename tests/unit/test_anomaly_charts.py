@@ -97,3 +97,20 @@ def test_overlays_combine() -> None:
         "pageview",
         "Anomaly",
     ]
+
+
+def test_a_panel_says_when_a_forecast_has_too_little_to_go_on() -> None:
+    from app.domain.analytics.anomaly_service import Overlays
+    from app.domain.analytics.schemas import TrendQuery
+    from app.domain.analytics.service import TrendResult
+    from app.domain.dashboards.views import panel_body
+
+    frame = _hourly(_values())
+    query = TrendQuery(app_id="a", org_id="o", date_from=T0, date_to=T0 + timedelta(hours=72), interval="hour")
+    result = TrendResult(query=query, source="events", frame=frame)
+    predicted = forecast(frame.select("t", "value"), 6, interval_s=3600)
+    assert panel_body(result, "line", Overlays(predicted=predicted))["note"] is None
+    body = panel_body(result, "line", Overlays(predicted=predicted.head(0)))
+    assert body["note"] == "No forecast yet: fewer than 24 hours have a value to learn from."
+    assert [trace["name"] for trace in body["figure"]["data"]] == ["pageview"]
+    assert panel_body(result, "line")["note"] is None  # not asked for

@@ -109,8 +109,13 @@ async def overlays(
     detected = await detect(store, complete) if anomalies else None
     predicted = None
     if forecast_ahead:
-        series = result.frame.filter(pl.col("t") < complete.date_to).select("t", "value")
+        # Fit on the history the band is judged against, not the range alone: a 24-hour panel
+        # has 23 whole hours, too few to forecast from and blind to the weekly rhythm. (With
+        # the band on, this is the query detect() just ran: service.run's cache answers it.)
+        history = await service.run(store, with_history(complete, config_for(query.interval)))
+        series = history.frame.filter(pl.col("t") < complete.date_to).select("t", "value")
+        shown = result.frame.filter(pl.col("t") < complete.date_to).height
         low, high = FORECAST_POINTS
-        horizon = min(max(int(series.height * FORECAST_SHARE), low), high)
+        horizon = min(max(int(shown * FORECAST_SHARE), low), high)  # a share of what the panel shows
         predicted = forecast(series, horizon, interval_s=INTERVAL_S[query.interval])
     return Overlays(detected=detected, predicted=predicted)

@@ -63,10 +63,7 @@ def panel_body(
         if overlays.predicted is not None and overlays.predicted.height:
             figure = charts.with_forecast(figure, overlays.predicted, integral=integral)
         elif overlays.predicted is not None:  # asked for, but too little history to go on
-            note = (
-                f"No forecast: it needs at least {MIN_HISTORY} complete {query.interval}s in the range; "
-                "choose a longer range."
-            )
+            note = f"No forecast yet: fewer than {MIN_HISTORY} {query.interval}s have a value to learn from."
     return {
         "figure": figure,
         "summary": charts.summary(frame, panel_chart, integral),
