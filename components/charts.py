@@ -223,7 +223,9 @@ def _times(frame: pl.DataFrame) -> list[str]:
     return [t.strftime(_TIME_FORMAT) for t in frame["t"].to_list()]
 
 
-def _band(frame: pl.DataFrame, name: str, series_index: int, integral: bool) -> list[dict[str, Any]]:
+def _band(
+    frame: pl.DataFrame, name: str, series_index: int, integral: bool, *, in_legend: bool = True
+) -> list[dict[str, Any]]:
     """Upper edge then lower edge filled up to it: Plotly's fill between two traces."""
     rows = frame.filter(pl.col("lower").is_not_null() & pl.col("upper").is_not_null())
     if integral:  # counts: a band below zero says nothing
@@ -234,7 +236,7 @@ def _band(frame: pl.DataFrame, name: str, series_index: int, integral: bool) -> 
     upper = {**edge, "name": f"{name} (upper)", "y": rows["upper"].to_list(), "hovertemplate": hover}
     lower = {**edge, "name": name, "y": rows["lower"].to_list(), "fill": "tonexty", "hovertemplate": hover}
     meta = {"series": series_index, "role": "band"}
-    return [{**upper, "meta": meta}, {**lower, "meta": meta, "showlegend": True}]
+    return [{**upper, "meta": meta}, {**lower, "meta": meta, "showlegend": in_legend}]
 
 
 def with_expected_band(figure: Figure, detected: pl.DataFrame, *, integral: bool, series_index: int = 0) -> Figure:
@@ -285,6 +287,8 @@ def with_forecast(figure: Figure, predicted: pl.DataFrame, *, integral: bool, se
         "hovertemplate": f"%{{y:{_value_format(integral)}}}<extra>Forecast</extra>",
         "meta": {"series": series_index, "role": "forecast"},
     }
-    out["data"] = _band(predicted, "Forecast range", series_index, integral) + data + [line]
+    # The dashed line's legend entry stands for its band too: a panel's legend must not
+    # crowd out its plot (its hover still names the band).
+    out["data"] = _band(predicted, "Forecast range", series_index, integral, in_legend=False) + data + [line]
     out["layout"] = {**figure["layout"], "showlegend": True}
     return out

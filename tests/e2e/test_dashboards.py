@@ -319,6 +319,7 @@ def test_band_and_forecast_toggles(page: Any, server: Server) -> None:
     # The forecast learns from the band's history, not the 23 whole hours in the range alone.
     assert {"Expected range", "pageview", "Forecast"} <= set(names)
     expect(panel).not_to_contain_text("No forecast")
+    snap(page, "panel-band-forecast")
 
     page.get_by_role("link", name="Edit Page views, expected and ahead").click()
     expect(page.get_by_label("Show forecast")).to_be_checked()
