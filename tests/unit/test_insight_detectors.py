@@ -144,6 +144,15 @@ def test_conversion_below_its_baseline() -> None:
     assert "conversion:purchase" in found.recovered  # 8 of 40 sign-ups buy, as usual
     few = detectors_funnel.conversion(pl.DataFrame([{**row, "viewers_recent": 10}]))
     assert APP not in few or few[APP].drafts == []
+    # A small hour: 0 of 40 visitors signed up where 4.5% usually do. Under half the usual
+    # share, but it happens by chance one hour in six: no insight.
+    quiet = {**row, "viewers_recent": 40, "signups_recent": 0, "buyers_recent": 0, "signups_base": 180}
+    assert detectors_funnel.conversion(pl.DataFrame([quiet]))[APP].drafts == []
+    # The same share over a busy hour is no accident.
+    busy = {**quiet, "viewers_recent": 400}
+    assert [d.fingerprint for d in detectors_funnel.conversion(pl.DataFrame([busy]))[APP].drafts] == [
+        "conversion:signup"
+    ]
 
 
 def test_confidence_grows_with_the_evidence() -> None:

@@ -29,6 +29,11 @@ MIN_REQUESTS = 20  # recent requests needed to judge latency or errors
 CONVERSION_DROP = 0.5  # recent conversion below this share of its baseline
 CONVERSION_RECOVERED = 0.7  # ...and back above this share to count as recovered (no flapping)
 MIN_FUNNEL_USERS = 30
+# A conversion drop is reported only when so few conversions (or fewer) would come by chance,
+# at the usual rate, less often than this: about once in four months of hourly checks. The
+# share alone misleads on small hours: 0 sign-ups from 30 visitors at a usual 4.5% happens one
+# hour in four.
+CONVERSION_CHANCE = 0.001
 
 VOLUME_FINGERPRINTS = ("volume:spike", "volume:drop")
 

@@ -9,8 +9,10 @@ the hour ending half an hour ago, see scheduler.FUNNEL_SETTLE) and the hours bef
 from __future__ import annotations
 
 import polars as pl
+from scipy.stats import binom
 
 from app.domain.insights.detectors import (
+    CONVERSION_CHANCE,
     CONVERSION_DROP,
     CONVERSION_RECOVERED,
     MIN_FUNNEL_USERS,
@@ -45,6 +47,9 @@ def conversion(funnel: pl.DataFrame) -> Verdicts:
                     findings.recovered.append(fingerprint)
                 continue
             converted = row[f"{after}_recent"] or 0
+            if binom.cdf(converted, entered, base) >= CONVERSION_CHANCE:
+                continue  # this few would convert by chance now and then at the usual rate
+
             shortfall = max(base * entered - converted, 0)
             findings.drafts.append(
                 InsightDraft(
