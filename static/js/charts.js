@@ -157,8 +157,10 @@
       restylePending = false;
       var charts = doc.querySelectorAll("[data-chart][data-drawn]");
       for (var i = 0; i < charts.length; i++) {
-        var figure = themed(figureOf(charts[i]));
-        window.Plotly.react(charts[i].querySelector(".chart__plot"), figure.data, figure.layout, CONFIG);
+        var plot = charts[i].querySelector(".chart__plot");
+        // The data as drawn, not as the page brought it: a live chart has moved on since.
+        var figure = themed({ data: plot.data || figureOf(charts[i]).data, layout: figureOf(charts[i]).layout });
+        window.Plotly.react(plot, figure.data, figure.layout, CONFIG);
       }
     });
   }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -70,6 +71,12 @@ def test_posted_events_move_the_chart_within_two_seconds(page: Any, server: Serv
     assert page.evaluate("document.querySelector('#overview-chart .chart__plot').data[0].x.length") >= points_before
     # The axis grew with the counts (a fixed 0..1 would cut the line off at 1).
     page.wait_for_function(f"() => ({Y_AXIS})().range[1] >= 37", timeout=2000)
+    # Switching the theme restyles the chart and keeps what it has drawn since the page loaded.
+    page.get_by_role("button", name=re.compile("Switch to dark theme|Toggle theme")).click()
+    page.wait_for_function("() => document.documentElement.getAttribute('data-theme') === 'dark'")
+    page.wait_for_timeout(300)  # the restyle runs on the next animation frame
+    assert page.evaluate(DRAWN, 37), "the theme switch dropped the live points"
+    page.get_by_role("button", name=re.compile("Switch to light theme|Toggle theme")).click()
     snap(page, "application-overview-live")
 
 
