@@ -242,8 +242,11 @@ def _band(
 def with_expected_band(figure: Figure, detected: pl.DataFrame, *, integral: bool, series_index: int = 0) -> Figure:
     """The detector's expected range (`lower`..`upper` of anomaly.detect_anomalies' frame),
     drawn under the series as a light filled band."""
+    band = _band(detected, "Expected range", series_index, integral)
+    if not band[0]["x"]:
+        return figure  # no baseline anywhere in the range yet
     data, out = _overlaid(figure)
-    out["data"] = _band(detected, "Expected range", series_index, integral) + data
+    out["data"] = band + data
     out["layout"] = {**figure["layout"], "showlegend": True}
     return out
 

@@ -301,9 +301,20 @@ def test_build_a_funnel_panel_in_the_ui(page: Any, server: Server) -> None:
     expect(page.get_by_label("Measure")).to_be_hidden()
 
 
+def _hourly_pageviews(now: datetime, hours: int = 72) -> list[dict[str, Any]]:
+    """Page views every hour for three days, busier in the day than at night."""
+    events = []
+    for hours_ago in range(1, hours + 1):
+        at = now - timedelta(hours=hours_ago)
+        busy = 8 <= at.hour < 20
+        stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        events += [{"event": "pageview", "distinct_id": f"v{n}", "timestamp": stamp} for n in range(6 if busy else 2)]
+    return events
+
+
 def test_band_and_forecast_toggles(page: Any, server: Server) -> None:
     """A line panel with the expected band and the forecast turned on in the form."""
-    _open_panel_builder(page, server, "Band shop", _history(datetime.now(UTC)))
+    _open_panel_builder(page, server, "Band shop", _hourly_pageviews(datetime.now(UTC)))
     page.get_by_label("Event", exact=True).fill("pageview")
     page.get_by_label("Time range").select_option("24h")
     page.get_by_label("Interval").select_option("hour")
@@ -319,6 +330,7 @@ def test_band_and_forecast_toggles(page: Any, server: Server) -> None:
     # The forecast learns from the band's history, not the 23 whole hours in the range alone.
     assert {"Expected range", "pageview", "Forecast"} <= set(names)
     expect(panel).not_to_contain_text("No forecast")
+    expect(panel).not_to_contain_text("No expected range")
     snap(page, "panel-band-forecast")
 
     page.get_by_role("link", name="Edit Page views, expected and ahead").click()

@@ -114,3 +114,18 @@ def test_a_panel_says_when_a_forecast_has_too_little_to_go_on() -> None:
     assert body["note"] == "No forecast yet: fewer than 24 hours have a value to learn from."
     assert [trace["name"] for trace in body["figure"]["data"]] == ["pageview"]
     assert panel_body(result, "line")["note"] is None  # not asked for
+    # A band asked for where the detector has no baseline yet: nothing drawn, and the panel says why.
+    cold = _detected(frame).with_columns(
+        pl.lit(None, pl.Float64).alias("lower"), pl.lit(None, pl.Float64).alias("upper")
+    )
+    body = panel_body(result, "line", Overlays(detected=cold.with_columns(pl.lit(False).alias("anomaly"))))
+    assert body["note"] == "No expected range yet: the series is too new to know what is usual."
+    assert [trace["name"] for trace in body["figure"]["data"]] == ["pageview"]
+
+
+def test_a_series_begins_at_its_first_value() -> None:
+    from app.domain.analytics.anomaly_service import since_first_value
+
+    frame = _hourly([0, 0, 0, 4, 0, 5]).select("t", "value")
+    assert since_first_value(frame)["value"].to_list() == [None, None, None, 4, 0, 5]
+    assert since_first_value(frame.head(3))["value"].to_list() == [None, None, None]

@@ -50,6 +50,16 @@ def config_for(interval: str) -> AnomalyConfig:
     return CONFIGS[interval]
 
 
+def since_first_value(series: pl.DataFrame) -> pl.DataFrame:
+    """`series` (t, value) with the buckets before its first non-zero value missing (null).
+
+    Before then there is nothing to learn from: an application, or an event, that began
+    recently has zeros behind it that are no quiet spell. Against them every point would be
+    flagged, and a forecast would aim at zero. As missing they are the detector's warm-up."""
+    begun = (pl.col("value").fill_null(0) != 0).cast(pl.Int8).cum_max().cast(pl.Boolean)
+    return series.with_columns(pl.when(begun).then(pl.col("value")).alias("value"))
+
+
 def with_history(query: TrendQuery, config: AnomalyConfig) -> TrendQuery:
     """The same question starting early enough that the first asked-for point has a baseline."""
     history = timedelta(seconds=baseline_seconds(config, INTERVAL_S[query.interval]))
@@ -61,7 +71,8 @@ async def detect(store: AnalyticsStore, query: TrendQuery, config: AnomalyConfig
     config = config or config_for(query.interval)
     result = await service.run(store, with_history(query, config))
     series = result.frame.filter(pl.col("series") == result.frame["series"].first()).select("t", "value")
-    detected = detect_anomalies(series, config, interval_s=INTERVAL_S[query.interval])
+    begun = since_first_value(series)
+    detected = detect_anomalies(begun, config, interval_s=INTERVAL_S[query.interval]).with_columns(series["value"])
     # Counts stay whole numbers in the answer, as the timeseries route gives them.
     return detected.filter(pl.col("t") >= query.date_from).with_columns(
         pl.col("value").cast(series.schema["value"]),
@@ -113,7 +124,7 @@ async def overlays(
         # has 23 whole hours, too few to forecast from and blind to the weekly rhythm. (With
         # the band on, this is the query detect() just ran: service.run's cache answers it.)
         history = await service.run(store, with_history(complete, config_for(query.interval)))
-        series = history.frame.filter(pl.col("t") < complete.date_to).select("t", "value")
+        series = since_first_value(history.frame.filter(pl.col("t") < complete.date_to).select("t", "value"))
         shown = result.frame.filter(pl.col("t") < complete.date_to).height
         low, high = FORECAST_POINTS
         horizon = min(max(int(shown * FORECAST_SHARE), low), high)  # a share of what the panel shows

@@ -55,15 +55,17 @@ def panel_body(
         label_heading=label_heading,
         stack=query.aggregation in ("count", "sum"),
     )
-    note = None
+    notes = []
     if overlays is not None and panel_chart in ("line", "area"):
         if overlays.detected is not None:
-            figure = charts.with_expected_band(figure, overlays.detected, integral=integral)
-            figure = charts.with_anomalies(figure, overlays.detected, integral=integral)
+            banded = charts.with_expected_band(figure, overlays.detected, integral=integral)
+            if banded is figure:  # asked for, but no baseline yet
+                notes.append("No expected range yet: the series is too new to know what is usual.")
+            figure = charts.with_anomalies(banded, overlays.detected, integral=integral)
         if overlays.predicted is not None and overlays.predicted.height:
             figure = charts.with_forecast(figure, overlays.predicted, integral=integral)
         elif overlays.predicted is not None:  # asked for, but too little history to go on
-            note = f"No forecast yet: fewer than {MIN_HISTORY} {query.interval}s have a value to learn from."
+            notes.append(f"No forecast yet: fewer than {MIN_HISTORY} {query.interval}s have a value to learn from.")
     return {
         "figure": figure,
         "summary": charts.summary(frame, panel_chart, integral),
@@ -72,7 +74,7 @@ def panel_body(
         "date_to": query.date_to,
         "interval": query.interval,
         "source": result.source,
-        "note": note,
+        "note": " ".join(notes) or None,
     }
 
 
