@@ -122,6 +122,10 @@ def test_error_rate_over_five_percent_and_recovery() -> None:
     assert failing.severity == "high"
     assert failing.data["value"] == pytest.approx(0.15)
     assert failing.data["baseline"] == pytest.approx(0.005)
+    # 2 failures in 20 requests is 10%, but that many come by chance one window in four at 5%.
+    chance = detectors_perf.error_rate(summary(n_recent=20, err_recent=2, err_base=250))[APP]
+    assert (chance.drafts, chance.recovered) == ([], [])  # too little to open or resolve anything
+    assert detectors_perf.error_rate(summary(n_recent=20, err_recent=6))[APP].drafts  # 30%: no accident
     healthy = detectors_perf.error_rate(summary(err_recent=1))[APP]
     assert healthy.drafts == []
     assert healthy.recovered == ["errors:rate"]

@@ -25,6 +25,9 @@ LATENCY_REGRESSION = 1.5  # recent p95 over baseline p95
 LATENCY_MIN_DELTA_MS = 200.0
 ERROR_RATE = 0.05
 ERROR_REGRESSION = 2.0
+# Errors are reported on weaker evidence than a conversion drop (see CONVERSION_CHANCE): they
+# cost more to miss, and the share must still be over the threshold or twice the baseline.
+ERROR_CHANCE = 0.01
 MIN_REQUESTS = 20  # recent requests needed to judge latency or errors
 CONVERSION_DROP = 0.5  # recent conversion below this share of its baseline
 CONVERSION_RECOVERED = 0.7  # ...and back above this share to count as recovered (no flapping)

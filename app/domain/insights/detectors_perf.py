@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
+from scipy.stats import binom
 
 from app.domain.insights.detectors import (
+    ERROR_CHANCE,
     ERROR_RATE,
     ERROR_REGRESSION,
     LATENCY_MIN_DELTA_MS,
@@ -137,12 +139,20 @@ def error_rate(summary: pl.DataFrame, series: pl.DataFrame | None = None, *, thr
             continue
         app_id = str(row["app_id"])
         findings = verdicts.setdefault(app_id, Findings())
-        rate = row["err_recent"] / row["n_recent"]
+        errors, requests = row["err_recent"], row["n_recent"]
+        rate = errors / requests
         base = row["err_base"] / row["n_base"] if (row["n_base"] or 0) >= MIN_REQUESTS else None
         over = rate > threshold
         regressed = base is not None and rate > ERROR_REGRESSION * base and rate - base > 0.02
         if not (over or regressed):
             findings.recovered.append(ERRORS_FINGERPRINT)
+            continue
+        # A share needs evidence too: that many failures must rarely come by chance at the
+        # threshold (or the baseline). 2 of 20 is 10%, but happens one window in four at 5%.
+        # Too little to tell either way neither opens an insight nor resolves one.
+        over = over and binom.sf(errors - 1, requests, threshold) < ERROR_CHANCE
+        regressed = regressed and base is not None and binom.sf(errors - 1, requests, base) < ERROR_CHANCE
+        if not (over or regressed):
             continue
         findings.drafts.append(
             InsightDraft(
