@@ -124,7 +124,7 @@ def test_a_panel_says_when_a_forecast_has_too_little_to_go_on() -> None:
 
 
 def test_a_series_begins_at_its_first_value() -> None:
-    from app.domain.analytics.anomaly_service import since_first_value
+    from app.domain.analytics.anomaly import since_first_value
 
     frame = _hourly([0, 0, 0, 4, 0, 5]).select("t", "value")
     assert since_first_value(frame)["value"].to_list() == [None, None, None, 4, 0, 5]

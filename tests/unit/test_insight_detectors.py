@@ -70,6 +70,12 @@ def test_quiet_applications_and_the_warm_up_say_nothing() -> None:
     assert quiet.drafts == []
     warming = detectors.volume(minutes([100.0, 100.0, 900.0]))[APP]
     assert warming.drafts == []
+    # A new application: two hours of nothing, then its first traffic. Not a spike: its
+    # history begins there (and another application's quiet start changes nothing for it).
+    new = [0.0] * 120 + steady(n=10)
+    started = detectors.volume(pl.concat([minutes(new, APP), minutes([*steady(), 700.0], OTHER)]))
+    assert started[APP].drafts == []
+    assert [d.fingerprint for d in started[OTHER].drafts] == ["volume:spike"]
 
 
 def test_many_applications_are_judged_separately() -> None:

@@ -58,6 +58,20 @@ def min_samples(config: AnomalyConfig) -> int:
     return max(3, config.window // 2)
 
 
+def since_first_value(frame: pl.DataFrame, by: str | None = None) -> pl.DataFrame:
+    """`frame` (t, value; sorted by t within each `by` group) with the buckets before each
+    series' first non-zero value missing (null).
+
+    Before then there is nothing to learn from: an application, or an event, that began
+    recently has zeros behind it that are no quiet spell. Against them its first traffic
+    would be a spike and every point after an anomaly, and a forecast would aim at zero. As
+    missing they are the detector's warm-up."""
+    begun = (pl.col("value").fill_null(0) != 0).cast(pl.Int8).cum_max()
+    if by is not None:
+        begun = begun.over(by)
+    return frame.with_columns(pl.when(begun.cast(pl.Boolean)).then(pl.col("value")).alias("value"))
+
+
 def detect_anomalies(
     series: pl.DataFrame, config: AnomalyConfig = AnomalyConfig(), *, interval_s: int = 60
 ) -> pl.DataFrame:

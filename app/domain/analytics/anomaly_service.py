@@ -11,7 +11,7 @@ import msgspec
 import polars as pl
 
 from app.domain.analytics import service, timerange
-from app.domain.analytics.anomaly import AnomalyConfig, baseline_seconds, detect_anomalies, explain
+from app.domain.analytics.anomaly import AnomalyConfig, baseline_seconds, detect_anomalies, explain, since_first_value
 from app.domain.analytics.forecast import forecast
 from app.domain.analytics.schemas import TrendQuery
 from app.engines.clickhouse import AnalyticsStore
@@ -48,16 +48,6 @@ class Anomalies(msgspec.Struct):
 
 def config_for(interval: str) -> AnomalyConfig:
     return CONFIGS[interval]
-
-
-def since_first_value(series: pl.DataFrame) -> pl.DataFrame:
-    """`series` (t, value) with the buckets before its first non-zero value missing (null).
-
-    Before then there is nothing to learn from: an application, or an event, that began
-    recently has zeros behind it that are no quiet spell. Against them every point would be
-    flagged, and a forecast would aim at zero. As missing they are the detector's warm-up."""
-    begun = (pl.col("value").fill_null(0) != 0).cast(pl.Int8).cum_max().cast(pl.Boolean)
-    return series.with_columns(pl.when(begun).then(pl.col("value")).alias("value"))
 
 
 def with_history(query: TrendQuery, config: AnomalyConfig) -> TrendQuery:

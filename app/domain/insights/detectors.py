@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from app.domain.analytics.anomaly import AnomalyConfig, detect_anomalies_many, explain
+from app.domain.analytics.anomaly import AnomalyConfig, detect_anomalies_many, explain, since_first_value
 from app.domain.insights.schemas import InsightDraft, Severity
 
 # Events per minute: a quiet application's wobble is not worth a person's attention.
@@ -111,7 +111,7 @@ def volume(frame: pl.DataFrame, config: AnomalyConfig = VOLUME_CONFIG) -> Verdic
     `frame`: app_id, t (minute, UTC), value — complete minutes only, zeros filled, sorted."""
     if frame.is_empty():
         return {}
-    scored = detect_anomalies_many(frame, config, interval_s=60, by="app_id")
+    scored = detect_anomalies_many(since_first_value(frame, "app_id"), config, interval_s=60, by="app_id")
     method = explain(config, 60)
     verdicts: Verdicts = {}
     for (app_id,), rows in scored.group_by(["app_id"], maintain_order=True):
