@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from app.core.auth import Permission, requires
 from app.core.deps import CurrentPrincipal, Db
 from app.core.pagination import Page, decode_cursor, page_of
-from app.domain.dashboards import export, queries, service
+from app.domain.dashboards import export, panel_runs, queries, service
 from app.domain.dashboards.schemas import (
     Dashboard,
     DashboardCreate,
@@ -174,7 +174,7 @@ class DashboardController(Controller):
     async def panel_data(
         self, dashboard_id: FromPath[UUID], panel_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
     ) -> PanelData:
-        _, panel, result = await service.panel_data(
+        _, panel, result = await panel_runs.panel_data(
             db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id)
         )
         return export.panel_data(panel, result)
@@ -187,7 +187,7 @@ class DashboardController(Controller):
     async def panel_csv(
         self, dashboard_id: FromPath[UUID], panel_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
     ) -> Response[bytes]:
-        _, panel, result = await service.panel_data(
+        _, panel, result = await panel_runs.panel_data(
             db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id)
         )
         return export.csv_response(panel, result)

@@ -22,7 +22,7 @@ from app.domain.analytics import service as analytics
 from app.domain.analytics.funnels import WINDOW_LABELS
 from app.domain.analytics.schemas import ALL_EVENTS, Mode, SeenName
 from app.domain.applications import queries as applications
-from app.domain.dashboards import forms, service
+from app.domain.dashboards import forms, panel_runs, service
 from app.domain.dashboards.schemas import TOTAL_CHARTS, Panel, PanelOptions
 from app.domain.dashboards.views import (
     AnyRequest,
@@ -45,7 +45,7 @@ HEIGHTS = [("3", "Short"), ("4", "Medium"), ("6", "Tall")]
 
 
 async def _overlays(
-    state: State, result: service.PanelResult, chart_type: str, options: PanelOptions
+    state: State, result: panel_runs.PanelResult, chart_type: str, options: PanelOptions
 ) -> anomaly_service.Overlays | None:
     """The expected band, anomalies and forecast a line or area panel asked for."""
     wanted = options.show_anomalies or options.show_forecast
@@ -154,7 +154,7 @@ class PanelPages(Controller):
             return fragment(request, error="Choose an application to preview.")
         if data.chart_type in ("funnel", "retention"):
             try:
-                people = await service.run_people_chart(
+                people = await panel_runs.run_people_chart(
                     state.engines.clickhouse, data.chart_type, spec, app_id, principal.org_id
                 )
             except ApiError as exc:
@@ -187,7 +187,7 @@ class PanelPages(Controller):
         panel = service.to_panel(row)
         body, error = None, None
         try:
-            result = await service.run_panel(db, store, principal, dashboard, panel)
+            result = await panel_runs.run_panel(db, store, principal, dashboard, panel)
             extra = await _overlays(state, result, panel.chart_type, panel.options)
             body = panel_body(result, panel.chart_type, extra)
         except ApiError as exc:

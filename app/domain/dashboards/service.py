@@ -1,5 +1,6 @@
-"""Dashboards rules: which application a panel charts, panel order, and the data behind
-a panel. Every change runs in one transaction together with its audit-log entry.
+"""Dashboards rules: dashboards and their panels, which application a panel may chart,
+panel order. Every change runs in one transaction together with its audit-log entry. (The
+data behind a panel: panel_runs.py.)
 """
 
 from __future__ import annotations
@@ -14,19 +15,15 @@ from psycopg import AsyncConnection
 from app.core import audit
 from app.core.auth import Principal
 from app.core.errors import ApiError
-from app.domain.analytics import funnels, retention, timerange
-from app.domain.analytics import service as analytics
-from app.domain.analytics.schemas import Mode, QuerySpec
+from app.domain.analytics import timerange
+from app.domain.analytics.schemas import QuerySpec
 from app.domain.applications import queries as applications
 from app.domain.dashboards import queries
-from app.domain.dashboards.schemas import MAX_PANELS, TOTAL_CHARTS, Dashboard, DashboardSummary, Panel, check_kind
-from app.engines.clickhouse import AnalyticsStore
+from app.domain.dashboards.schemas import MAX_PANELS, Dashboard, DashboardSummary, Panel, check_kind
 
 Conn = AsyncConnection[Any]
 Request = ASGIConnection[Any, Any, Any, Any]
 Row = dict[str, Any]
-# What a panel's query gives: a trend (line, area, bar, number, table), a funnel or cohorts.
-PanelResult = analytics.TrendResult | funnels.FunnelResult | retention.RetentionResult
 DASHBOARD_FIELDS = ("id", "name", "description", "app_id", "created_by", "created_at", "updated_at")
 
 
@@ -289,75 +286,3 @@ async def move_panel(
         await queries.set_positions(conn, principal.org_id, dashboard_id, order)
         details = {"dashboard_id": dashboard_id, "position": target}
         await audit.record(conn, principal, "panel.moved", "panel", panel_id, request, details)
-
-
-# Data --------------------------------------------------------------------------------------
-
-
-def panel_app_id(dashboard: Row, spec: QuerySpec) -> str | None:
-    return spec.app_id or dashboard["app_id"]
-
-
-async def panel_data(
-    conn: Conn,
-    store: AnalyticsStore,
-    principal: Principal,
-    dashboard_id: str,
-    panel_id: str,
-    now: datetime | None = None,
-) -> tuple[Row, Panel, PanelResult]:
-    """Run a panel's query over its range ending `now`."""
-    dashboard, row = await get_panel(conn, principal, dashboard_id, panel_id)
-    panel = to_panel(row)
-    return dashboard, panel, await run_panel(conn, store, principal, dashboard, panel, now)
-
-
-async def run_panel(
-    conn: Conn,
-    store: AnalyticsStore,
-    principal: Principal,
-    dashboard: Row,
-    panel: Panel,
-    now: datetime | None = None,
-    fresh: bool = False,
-) -> PanelResult:
-    app_id = panel_app_id(dashboard, panel.query)
-    if app_id is None:
-        # The dashboard was made organisation-wide after the panel was added.
-        raise ApiError(409, "no_application", "This panel has no application; edit it to choose one.")
-    if await applications.get(conn, principal.org_id, app_id) is None:
-        raise ApiError(
-            409, "no_application", "This panel's application no longer exists; edit the panel to choose another."
-        )
-    if panel.chart_type in ("funnel", "retention"):
-        return await run_people_chart(store, panel.chart_type, panel.query, app_id, principal.org_id, now, fresh)
-    mode: Mode = "total" if panel.chart_type in TOTAL_CHARTS else "series"
-    try:
-        query = timerange.resolve(panel.query, app_id, principal.org_id, now or datetime.now(UTC), mode)
-    except timerange.RangeError as exc:
-        raise ApiError(400, "invalid_range", str(exc)) from exc
-    return await analytics.run(store, query, fresh=fresh)
-
-
-async def run_people_chart(
-    store: AnalyticsStore,
-    chart_type: str,
-    spec: QuerySpec,
-    app_id: str,
-    org_id: str,
-    now: datetime | None = None,
-    fresh: bool = False,
-) -> funnels.FunnelResult | retention.RetentionResult:
-    """A funnel or retention panel's numbers (the builder's preview runs unsaved ones)."""
-    now = now or datetime.now(UTC)
-    try:
-        check_kind(chart_type, spec)
-    except ValueError as exc:
-        raise ApiError(409, "invalid_panel", "This panel's settings are incomplete; edit it to finish them.") from exc
-    if chart_type == "retention":
-        return await analytics.run_retention(store, retention.resolve(spec, app_id, org_id, now), fresh=fresh)
-    try:
-        query = funnels.resolve(spec, app_id, org_id, now)
-    except timerange.RangeError as exc:
-        raise ApiError(400, "invalid_range", str(exc)) from exc
-    return await analytics.run_funnel(store, query, fresh=fresh)

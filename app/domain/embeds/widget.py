@@ -20,6 +20,7 @@ from app.core.auth import Permission, Principal
 from app.core.deps import Db
 from app.core.errors import ApiError
 from app.domain.analytics.schemas import PropertyFilter
+from app.domain.dashboards import panel_runs
 from app.domain.dashboards import service as dashboards
 from app.domain.dashboards.schemas import Panel
 from app.domain.dashboards.views import panel_body
@@ -82,7 +83,7 @@ class EmbedPages(Controller):
         dashboard, panels = await _panels(db, state, grant)
         bodies = []
         for panel in panels:
-            result = await dashboards.run_panel(db, state.engines.clickhouse, _viewer(grant), dashboard, panel)
+            result = await panel_runs.run_panel(db, state.engines.clickhouse, _viewer(grant), dashboard, panel)
             bodies.append({"panel": panel, "body": panel_body(result, panel.chart_type)})
         return Template(
             template_name="pages/embeds/widget.html",
@@ -108,7 +109,7 @@ class EmbedPages(Controller):
         if chosen is None:
             raise ApiError(404, "not_found", "No such panel in this embed.")
         # Asked for because new events arrived: past the query cache, or the refresh shows nothing new.
-        result = await dashboards.run_panel(db, state.engines.clickhouse, _viewer(grant), dashboard, chosen, fresh=True)
+        result = await panel_runs.run_panel(db, state.engines.clickhouse, _viewer(grant), dashboard, chosen, fresh=True)
         return Template(
             template_name="pages/dashboards/panel_body.html",
             context={
