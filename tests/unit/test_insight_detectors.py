@@ -99,6 +99,7 @@ def summary(**row: object) -> pl.DataFrame:
         "n_recent": 200,
         "err_recent": 0,
         "p95_recent": 180.0,
+        "slow_recent": 0,
         "n_base": 5000,
         "err_base": 25,
         "p95_base": 170.0,
@@ -107,7 +108,7 @@ def summary(**row: object) -> pl.DataFrame:
 
 
 def test_latency_over_target_or_regressed_and_recovered() -> None:
-    slow = detectors_perf.latency(summary(p95_recent=2400.0))[APP].drafts[0]
+    slow = detectors_perf.latency(summary(p95_recent=2400.0, slow_recent=30))[APP].drafts[0]
     assert slow.fingerprint == "latency:GET /checkout"
     assert slow.type == "performance"
     assert slow.severity == "high"
@@ -119,6 +120,11 @@ def test_latency_over_target_or_regressed_and_recovered() -> None:
     fine = detectors_perf.latency(summary())[APP]
     assert fine.drafts == []
     assert fine.recovered == ["latency:GET /checkout"]
+    # 20 requests, one of them slow: the p95 is that one request. No trend, nothing to resolve.
+    one = summary(n_recent=20, p95_recent=2400.0, slow_recent=1, n_base=0, err_base=0, p95_base=None)
+    assert detectors_perf.latency(one)[APP] == detectors.Findings()
+    many = summary(n_recent=20, p95_recent=2400.0, slow_recent=6, n_base=0, err_base=0, p95_base=None)
+    assert [d.fingerprint for d in detectors_perf.latency(many)[APP].drafts] == ["latency:GET /checkout"]
     assert detectors_perf.latency(summary(n_recent=3, p95_recent=9000.0)) == {}  # too few to judge
 
 
@@ -181,7 +187,7 @@ def test_evidence_figure_draws_the_band_the_value_and_the_flagged_point() -> Non
     assert figure["data"][1]["fill"] == "tonexty"
     assert figure["data"][3]["y"] == [600.0]
     assert "latest 600.0" in evidence_summary(draft.data["series"], draft.data)
-    slow = detectors_perf.latency(summary(p95_recent=2400.0))[APP].drafts[0]
+    slow = detectors_perf.latency(summary(p95_recent=2400.0, slow_recent=30))[APP].drafts[0]
     one_minute = evidence_figure([{"t": END.isoformat(), "value": 2400.0}], slow.data)
     assert [t["name"] for t in one_minute["data"]] == ["P95 ms", "Target"]
     # A single minute is drawn in the ten minutes up to a minute after it, the target across them.

@@ -21,6 +21,10 @@ from app.domain.insights.schemas import InsightDraft, Severity
 VOLUME_CONFIG = AnomalyConfig(sensitivity=4.0, window=60, min_volume=10.0, min_pct_change=0.5)
 EVIDENCE_POINTS = 60
 LATENCY_P95_MS = 1000.0
+# A p95 over the target is reported only when that many requests over it (signals'
+# slow_recent) would rarely come by chance if the true p95 were at the target, i.e. if 5%
+# were: over 20 requests the p95 is about the slowest one, and one slow request is no trend.
+LATENCY_CHANCE = 0.01
 LATENCY_REGRESSION = 1.5  # recent p95 over baseline p95
 LATENCY_MIN_DELTA_MS = 200.0
 ERROR_RATE = 0.05

@@ -17,6 +17,7 @@ from app.domain.insights.detectors import (
     ERROR_CHANCE,
     ERROR_RATE,
     ERROR_REGRESSION,
+    LATENCY_CHANCE,
     LATENCY_MIN_DELTA_MS,
     LATENCY_P95_MS,
     LATENCY_REGRESSION,
@@ -63,7 +64,9 @@ def _latency_severity(p95: float, threshold: float) -> Severity:
 def latency(
     summary: pl.DataFrame, series: pl.DataFrame | None = None, *, threshold_ms: float = LATENCY_P95_MS
 ) -> Verdicts:
-    """p95 per endpoint over `threshold_ms`, or regressed against its own baseline."""
+    """p95 per endpoint over `threshold_ms` (with `slow_recent` requests over it as evidence:
+    signals.request_summary counts them against LATENCY_P95_MS, the default), or regressed
+    against its own baseline."""
     verdicts: Verdicts = {}
     for row in summary.iter_rows(named=True):
         if (row["n_recent"] or 0) < MIN_REQUESTS or row["p95_recent"] is None:
@@ -77,6 +80,10 @@ def latency(
         regressed = base is not None and p95 > LATENCY_REGRESSION * base and p95 - base > LATENCY_MIN_DELTA_MS
         if not (over or regressed):
             findings.recovered.append(fingerprint)
+            continue
+        # Too few slow requests to tell from chance neither opens an insight nor resolves one.
+        over = over and binom.sf((row["slow_recent"] or 0) - 1, row["n_recent"], 0.05) < LATENCY_CHANCE
+        if not (over or regressed):
             continue
         reference = base if base is not None else threshold_ms
         ratio = p95 / max(reference, 1.0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from app.domain.insights.detectors import LATENCY_P95_MS
 from app.engines.clickhouse import time_param
 
 Params = dict[str, Any]
@@ -38,7 +39,8 @@ ORDER BY app, t"""
 def request_summary(
     org_id: str, app_ids: list[str], start: datetime, recent: datetime, end: datetime
 ) -> tuple[str, Params]:
-    """Per application and endpoint: requests, 5xx and p95 in [recent, end) and in [start, recent)."""
+    """Per application and endpoint: requests, 5xx and p95 in [recent, end) and in [start, recent),
+    and the recent requests slower than the latency target (the evidence for a p95 over it)."""
     sql = """SELECT
     toString(app_id) AS app,
     method,
@@ -46,6 +48,7 @@ def request_summary(
     countIf(timestamp >= {recent:DateTime64(3, 'UTC')}) AS n_recent,
     countIf(timestamp >= {recent:DateTime64(3, 'UTC')} AND status_code >= 500) AS err_recent,
     quantileIf(0.95)(duration_ms, timestamp >= {recent:DateTime64(3, 'UTC')}) AS p95_recent,
+    countIf(timestamp >= {recent:DateTime64(3, 'UTC')} AND duration_ms > {target_ms:Float64}) AS slow_recent,
     countIf(timestamp < {recent:DateTime64(3, 'UTC')}) AS n_base,
     countIf(timestamp < {recent:DateTime64(3, 'UTC')} AND status_code >= 500) AS err_base,
     quantileIf(0.95)(duration_ms, timestamp < {recent:DateTime64(3, 'UTC')}) AS p95_base
@@ -56,7 +59,7 @@ WHERE app_id IN {apps:Array(UUID)}
   AND timestamp < {end:DateTime64(3, 'UTC')}
 GROUP BY app, method, endpoint
 ORDER BY app, method, endpoint"""
-    return sql, {**_scope(org_id, app_ids, start, end), "recent": time_param(recent)}
+    return sql, {**_scope(org_id, app_ids, start, end), "recent": time_param(recent), "target_ms": LATENCY_P95_MS}
 
 
 def request_series(org_id: str, app_ids: list[str], start: datetime, end: datetime) -> tuple[str, Params]:
@@ -99,4 +102,4 @@ WHERE app_id IN {apps:Array(UUID)}
   AND timestamp < {end:DateTime64(3, 'UTC')}
 GROUP BY app
 ORDER BY app"""
-    return sql, {**_scope(org_id, app_ids, start, end), "recent": time_param(recent)}
+    return sql, {**_scope(org_id, app_ids, start, end), "recent": time_param(recent), "target_ms": LATENCY_P95_MS}
