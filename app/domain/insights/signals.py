@@ -102,4 +102,4 @@ WHERE app_id IN {apps:Array(UUID)}
   AND timestamp < {end:DateTime64(3, 'UTC')}
 GROUP BY app
 ORDER BY app"""
-    return sql, {**_scope(org_id, app_ids, start, end), "recent": time_param(recent), "target_ms": LATENCY_P95_MS}
+    return sql, {**_scope(org_id, app_ids, start, end), "recent": time_param(recent)}
