@@ -23,12 +23,11 @@ def _times(points: list[dict[str, Any]]) -> list[datetime]:
     return [datetime.fromisoformat(str(p["t"])) for p in points]
 
 
-def _x(points: list[dict[str, Any]]) -> list[str]:
-    return [t.strftime(_TIME_FORMAT) for t in _times(points)]
+def _x(times: list[datetime]) -> list[str]:
+    return [t.strftime(_TIME_FORMAT) for t in times]
 
 
-def _x_range(points: list[dict[str, Any]]) -> list[str] | None:
-    times = _times(points)
+def _x_range(times: list[datetime]) -> list[str] | None:
     if not times:
         return None
     first, last = min(times), max(times)
@@ -46,8 +45,9 @@ def _is_flagged(point: dict[str, Any], data: dict[str, Any]) -> bool:
 
 def evidence_figure(series: list[dict[str, Any]], data: dict[str, Any]) -> Figure:
     points = [p for p in series if p.get("t") is not None]
-    x = _x(points)
-    x_range = _x_range(points)
+    times = _times(points)
+    x = _x(times)
+    x_range = _x_range(times)
     traces: list[dict[str, Any]] = []
     has_band = any(p.get("lower") is not None and p.get("upper") is not None for p in points)
     if has_band:
@@ -80,15 +80,15 @@ def evidence_figure(series: list[dict[str, Any]], data: dict[str, Any]) -> Figur
                 "hoverinfo": "skip",
             }
         )
-    flagged = [p for p in points if _is_flagged(p, data)]
+    flagged = [(t, p) for t, p in zip(times, points, strict=True) if _is_flagged(p, data)]
     if flagged:
         traces.append(
             {
                 "type": "scatter",
                 "mode": "markers",
                 "name": "Flagged",
-                "x": _x(flagged),
-                "y": [p.get("value") for p in flagged],
+                "x": _x([t for t, _ in flagged]),
+                "y": [p.get("value") for _, p in flagged],
                 "marker": {"size": 10, "symbol": "circle-open", "line": {"width": 2}},
                 "hovertemplate": "%{y:,.4~g}<extra>flagged</extra>",
             }

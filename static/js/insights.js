@@ -35,10 +35,13 @@
     var note = doc.querySelector("[data-live-note]");
     var busy = false;
     var again = false;
+    var latest = null;
 
     // The page is fetched again and its live parts swapped in: one renderer (the server),
-    // and a burst of changes costs at most one fetch in flight and one after it.
+    // and a burst of changes costs at most one fetch in flight and one after it. The note
+    // names the latest change's status, not that of the one that started the fetch.
     function refresh(insight) {
+      latest = insight;
       if (busy) { again = true; return; }
       busy = true;
       fetch(window.location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } })
@@ -54,13 +57,13 @@
             if (window.htmx) window.htmx.process(part);
           });
           var at = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-          var status = insight.status.charAt(0).toUpperCase() + insight.status.slice(1);
+          var status = latest.status.charAt(0).toUpperCase() + latest.status.slice(1);
           if (note) note.textContent = "Updated at " + at + " (now " + status + ").";
         })
         .catch(function () { /* the next change tries again */ })
         .then(function () {
           busy = false;
-          if (again) { again = false; refresh(insight); }
+          if (again) { again = false; refresh(latest); }
         });
     }
 
