@@ -10,7 +10,11 @@ import pytest
 from litestar import Litestar
 
 from app import bootstrap
+from app.domain.dashboards import service as dashboards
+from app.domain.dashboards.panel_runs import run_panel
 from app.domain.demo import queries
+from app.domain.demo.apps import admin_principal
+from app.domain.demo.dashboards import STARTER_PANELS, dashboard_name
 from app.domain.demo.profiles import PROFILES
 from app.domain.demo.runner import DemoApp, DemoTraffic, ensure_demo, submit_live
 from app.settings import Settings
@@ -39,12 +43,37 @@ async def _demo_rows(started_app: Litestar, settings: Settings) -> list[dict[str
         return await queries.demo_apps(conn, admin["org_id"])
 
 
+async def _dashboards(started_app: Litestar) -> list[dict[str, Any]]:
+    async with started_app.state.engines.postgres.pool.connection() as conn:
+        cursor = await conn.execute("SELECT id::text AS id, name, app_id::text AS app_id FROM dashboards")
+        return await cursor.fetchall()
+
+
+async def _check_starter_dashboards(started_app: Litestar, apps: list[DemoApp], now: datetime) -> None:
+    engines, settings = started_app.state.engines, started_app.state.settings
+    by_app = {row["app_id"]: row for row in await _dashboards(started_app)}
+    assert sorted(by_app) == sorted(app.app_id for app in apps)
+    async with engines.postgres.pool.connection() as conn:
+        admin = await admin_principal(conn, settings.admin.email)
+        assert admin is not None
+        for app in apps:
+            dashboard_row = by_app[app.app_id]
+            assert dashboard_row["name"] == dashboard_name(app.profile)
+            dashboard, panel_rows = await dashboards.get(conn, admin, dashboard_row["id"])
+            panels = [dashboards.to_panel(row) for row in panel_rows]
+            assert [p.title for p in panels] == [p.title for p in STARTER_PANELS]
+            results = [await run_panel(conn, engines.clickhouse, admin, dashboard, p, now) for p in panels]
+            # The first panel charts pageviews over the last 24 hours: the history's two hours.
+            assert sum(point.value for s in results[0].series() for point in s.points) > 0  # type: ignore[union-attr]
+
+
 @pytest.fixture
 async def no_demo_apps(started_app: Litestar) -> None:
     """The admin's organisation (other tests empty PostgreSQL), without demo applications."""
     await bootstrap.ensure_admin(started_app.state.engines, started_app.state.settings)
     async with started_app.state.engines.postgres.pool.connection() as conn:
         await conn.execute("DELETE FROM applications WHERE settings ? 'demo'")
+        await conn.execute("DELETE FROM dashboards")
 
 
 @pytest.mark.usefixtures("no_demo_apps")
@@ -68,11 +97,15 @@ async def test_demo_creates_three_apps_with_history_once_and_live_ticks(started_
         assert metrics[app.app_id] > 0
         assert await _hourly(started_app, app.app_id) == expected  # the rollup saw every event
 
+    # Each application comes with a starter dashboard whose every panel runs.
+    await _check_starter_dashboards(started_app, apps, now)
+
     # Again (a restart at the same moment): nothing is added, nothing created.
     again = await ensure_demo(engines, settings, window=timedelta(hours=2), now=now)
     assert sorted(app.app_id for app in again) == sorted(app.app_id for app in apps)
     assert {app.app_id: await _count(started_app, "events", app.app_id) for app in apps} == events
     assert {app.app_id: await _count(started_app, "performance_metrics", app.app_id) for app in apps} == metrics
+    assert len(await _dashboards(started_app)) == len(apps)
 
     # A restart a little later catches up just the missing minutes.
     later = now + timedelta(minutes=3)

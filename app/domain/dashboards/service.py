@@ -22,7 +22,7 @@ from app.domain.dashboards import queries
 from app.domain.dashboards.schemas import MAX_PANELS, Dashboard, DashboardSummary, Panel, check_kind
 
 Conn = AsyncConnection[Any]
-Request = ASGIConnection[Any, Any, Any, Any]
+Request = ASGIConnection[Any, Any, Any, Any] | None  # None: the platform itself acts (demo)
 Row = dict[str, Any]
 DASHBOARD_FIELDS = ("id", "name", "description", "app_id", "created_by", "created_at", "updated_at")
 

@@ -1,7 +1,8 @@
 """The demo applications: three in the admin's organisation, created when missing through
-the applications service (so each has an ingest key and an audit entry) and marked in their
-settings: `{"demo": {"profile", "seed", "filled_from", "filled_until"}}`, where
-[filled_from, filled_until) is the stored history (app/domain/demo/history.py)."""
+the applications service (so each has an ingest key and an audit entry), each with a starter
+dashboard (app/domain/demo/dashboards.py), and marked in their settings:
+`{"demo": {"profile", "seed", "filled_from", "filled_until"}}`, where [filled_from,
+filled_until) is the stored history (app/domain/demo/history.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from app.domain.accounts import queries as accounts_queries
 from app.domain.accounts import service as accounts_service
 from app.domain.applications import service as applications
 from app.domain.demo import queries
+from app.domain.demo.dashboards import create_starter
 from app.domain.demo.profiles import BY_KEY, PROFILES, Profile
 from app.domain.demo.traffic import SEED, TrafficGenerator
 from app.engines import Engines
@@ -74,7 +76,8 @@ def _parse(value: object) -> datetime | None:
         return None
 
 
-async def _admin(conn: AsyncConnection[Any], email: str) -> Principal | None:
+async def admin_principal(conn: AsyncConnection[Any], email: str) -> Principal | None:
+    """The admin (NEXUS_ADMIN_EMAIL) as the demo acts for them, or None if they do not exist."""
     login = await accounts_queries.find_login(conn, email)
     row = await accounts_queries.principal_row(conn, login["id"], login["org_id"]) if login else None
     return accounts_service.principal_for(row, "demo") if row else None
@@ -85,7 +88,7 @@ async def ensure_apps(engines: Engines, settings: Settings) -> list[DemoApp]:
     assert engines.postgres.pool is not None
     box = SecretBox(settings.security.encryption_keys)
     async with engines.postgres.pool.connection() as conn:
-        admin = await _admin(conn, settings.admin.email)
+        admin = await admin_principal(conn, settings.admin.email)
         if admin is None:
             log.warning("demo_skipped", reason=f"no active user {settings.admin.email}")
             return []
@@ -103,6 +106,7 @@ async def ensure_apps(engines: Engines, settings: Settings) -> list[DemoApp]:
                 async with conn.transaction():
                     row = await applications.create(conn, box, admin, fields, None)
                     await queries.mark_demo(conn, admin.org_id, row["id"], {"profile": profile.key, "seed": SEED})
+                    await create_starter(conn, admin, row["id"], profile)
             except ApiError:  # an application of the customer's own already has the name
                 log.warning("demo_app_skipped", name=profile.name, reason="name taken")
                 continue
