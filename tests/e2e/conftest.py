@@ -10,6 +10,7 @@ Every test builds what it needs through the UI, signed in as the server's admin.
 from __future__ import annotations
 
 import contextlib
+import http.server
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -288,3 +290,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.failed and "server" in getattr(item, "funcargs", {}):
         server: Server = item.funcargs["server"]  # type: ignore[attr-defined]
         report.sections.append(("e2e server output (tail)", _tail(server.log_path, 80)))
+
+
+@pytest.fixture
+def host_page() -> Iterator[tuple[str, dict[str, str]]]:
+    """A customer's page on its own origin; the test sets the HTML it serves."""
+    content = {"html": "<!doctype html><title>Customer</title>"}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = content["html"].encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", content
+    server.shutdown()

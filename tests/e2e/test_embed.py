@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import jwt
@@ -17,29 +14,6 @@ import pytest
 from .helpers import Server
 
 VALUE = "() => { const p = document.querySelector('.chart__plot'); return p && p.data ? p.data[0].value : null; }"
-
-
-@pytest.fixture
-def host_page() -> Iterator[tuple[str, dict[str, str]]]:
-    """A customer's page on its own origin; the test sets the HTML it serves."""
-    content = {"html": "<!doctype html><title>Customer</title>"}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = content["html"].encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", content
-    server.shutdown()
 
 
 def _ingest(server: Server, key: str, count: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,27 @@ from app.domain.applications.schemas import Application, ApplicationCreate, Appl
 
 APP_TYPES = [("saas", "SaaS"), ("web", "Web"), ("mobile", "Mobile"), ("enterprise", "Enterprise")]
 APP_STATUSES = [("learning", "Learning"), ("active", "Active"), ("paused", "Paused"), ("error", "Error")]
+
+
+def snippets(host: str, ingest_key: str) -> dict[str, str]:
+    """Copy-paste code that sends this application's events: the browser tracker
+    (static/js/nexus.js) in a page, and the batch API from a server."""
+    key, base = json.dumps(ingest_key), json.dumps(host)
+    browser = (
+        f'<script src="{host}/static/js/nexus.js"></script>\n'
+        "<script>\n"
+        f"  nexus.init({key}, {{ host: {base} }});\n"
+        '  // Your own events:  nexus.track("signup", { plan: "pro" });\n'
+        "  // On sign-in:       nexus.identify(user.id);\n"
+        "</script>"
+    )
+    server = (
+        f"curl -X POST {host}/v1/events/batch \\\n"
+        f'  -H "X-API-Key: {ingest_key}" \\\n'
+        '  -H "Content-Type: application/json" \\\n'
+        """  -d '{"events": [{"event": "pageview", "distinct_id": "user-42", "properties": {"path": "/pricing"}}]}'"""
+    )
+    return {"browser": browser, "server": server}
 
 
 class ApplicationPages(Controller):
@@ -83,7 +105,12 @@ class ApplicationPages(Controller):
         app = await self._load(db, principal, state, app_id)
         host = str(request.base_url).rstrip("/")
         return render(
-            request, "pages/applications/setup.html", nav="applications", application=app, host=host, tab="setup"
+            request,
+            "pages/applications/setup.html",
+            nav="applications",
+            application=app,
+            snippets=snippets(host, app.ingest_key),
+            tab="setup",
         )
 
     @get("/{app_id:uuid}/edit", guards=[requires(Permission.WRITE)])
