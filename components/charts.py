@@ -40,7 +40,7 @@ def _value_format(integral: bool) -> str:
     return ",d" if integral else ",.2~f"
 
 
-def _base_layout(show_legend: bool) -> dict[str, Any]:
+def base_layout(show_legend: bool) -> dict[str, Any]:
     return {
         "autosize": True,
         "margin": {"l": 48, "r": 12, "t": 8, "b": 32, "pad": 4},
@@ -88,7 +88,7 @@ def series_figure(
                 else:
                     trace["fill"] = "tozeroy"
         traces.append(trace)
-    layout = _base_layout(len(labels) > 1)
+    layout = base_layout(len(labels) > 1)
     layout["xaxis"] = {
         "type": "date",
         "showgrid": False,
@@ -143,7 +143,7 @@ def number_figure(frame: pl.DataFrame, integral: bool) -> Figure:
         if len(shown) > 1:
             trace["title"] = {"text": _escape(row["series"]), "font": {"size": 13}}
         traces.append(trace)
-    layout = _base_layout(False)
+    layout = base_layout(False)
     layout["margin"] = {"l": 8, "r": 8, "t": 8, "b": 8}
     return {"data": traces, "layout": layout}
 
@@ -158,7 +158,7 @@ def table_figure(frame: pl.DataFrame, label_heading: str, integral: bool) -> Fig
         "header": {"values": [_escape(label_heading), "Value"], "align": ["left", "right"], "height": 30},
         "cells": {"values": [[_escape(label) for label in labels], values], "align": ["left", "right"], "height": 28},
     }
-    layout = _base_layout(False)
+    layout = base_layout(False)
     layout["margin"] = {"l": 0, "r": 0, "t": 0, "b": 0}
     return {"data": [trace], "layout": layout}
 

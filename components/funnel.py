@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from components.charts import Figure, _base_layout, _escape, format_value
+from components.charts import Figure, _escape, base_layout, format_value
 
 
 def step_label(step: int, event: str) -> str:
@@ -38,7 +38,7 @@ def figure(frame: pl.DataFrame) -> Figure:
         "hovertemplate": "%{y}<br>%{x:,d} people<extra></extra>",
         "connector": {"line": {"width": 0}},
     }
-    layout = _base_layout(False)
+    layout = base_layout(False)
     layout["margin"] = {"l": 8, "r": 8, "t": 8, "b": 8, "pad": 4}
     layout["yaxis"] = {"automargin": True, "fixedrange": True}
     layout["xaxis"] = {"fixedrange": True}

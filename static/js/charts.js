@@ -79,8 +79,8 @@
     layout.colorway = p.series;
     layout.font = merge(layout.font, { family: p.font, color: p.muted });
     layout.hoverlabel = { bgcolor: p.surface, bordercolor: p.border, font: { family: p.font, color: p.text } };
-    ["xaxis", "yaxis"].forEach(function (axis) {
-      if (!layout[axis]) return;
+    // Every axis, a second y axis (yaxis2) included.
+    Object.keys(layout).filter(function (key) { return /^[xy]axis\d*$/.test(key); }).forEach(function (axis) {
       layout[axis] = merge(layout[axis], {
         gridcolor: p.border,
         linecolor: p.border,
@@ -93,9 +93,9 @@
     var data = (figure.data || []).map(function (source, i) {
       var trace = copy(source);
       // Overlays (components/charts.py) name their series in `meta`: a band or forecast
-      // takes that series' colour, flagged anomalies the danger colour.
+      // takes that series' colour, flagged anomalies and server errors the danger colour.
       var meta = trace.meta || {};
-      var color = meta.role === "anomaly" ? p.danger : p.series[(meta.series != null ? meta.series : i) % p.series.length];
+      var color = meta.role === "anomaly" || meta.role === "error" ? p.danger : p.series[(meta.series != null ? meta.series : i) % p.series.length];
       if (trace.type === "indicator") {
         trace.number = merge(trace.number, { font: merge(trace.number && trace.number.font, { color: p.text, family: p.font }) });
         if (trace.title) trace.title = merge(trace.title, { font: merge(trace.title.font, { color: p.muted }) });

@@ -142,6 +142,7 @@ PAGE_ROUTES = [
     ("GET", "/applications/{app_id}/setup"),
     ("GET", "/applications/{app_id}/kpis"),
     ("GET", "/applications/{app_id}/chart"),
+    ("GET", "/applications/{app_id}/requests"),
     ("GET", "/applications/{app_id}/edit"),
     ("POST", "/applications/{app_id}/edit"),
     ("POST", "/applications/{app_id}/rotate-key"),

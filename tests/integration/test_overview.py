@@ -88,5 +88,51 @@ async def test_another_organisations_overview_is_404(
     seeded: dict[str, Any], make_org: Any, login: Any, started_app: Litestar
 ) -> None:
     stranger = await login(await make_org("Stranger"))
-    for path in ("", "/kpis", "/chart?range=1h", "/setup"):
+    for path in ("", "/kpis", "/chart?range=1h", "/setup", "/requests"):
         assert (await stranger.get(f"/applications/{seeded['app']['id']}{path}")).status_code == 404, path
+
+
+async def test_requests_section_charts_the_last_hour_and_lists_the_slowest_endpoints(
+    seeded: dict[str, Any], client: httpx.AsyncClient
+) -> None:
+    app = seeded["app"]
+    slow = [{"endpoint": "/api/report", "method": "POST", "status_code": 200, "duration_ms": 900.0}] * 3
+    await client.post("/v1/performance/batch", json={"metrics": slow}, headers={"X-API-Key": app["ingest_key"]})
+
+    page = await seeded["browser"].get(f"/applications/{app['id']}")
+    assert f'hx-get="/applications/{app["id"]}/requests" hx-trigger="load"' in page.text  # loaded lazily
+    fragment = await seeded["browser"].get(f"/applications/{app['id']}/requests")
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert 'hx-trigger="every 30s"' in fragment.text
+    p95, median, errors = _figure(fragment.text)["data"]
+    assert [p95["name"], median["name"], errors["name"]] == ["p95", "Median", "Server errors"]
+    assert sum(errors["y"]) == 2
+    # 23 requests in an hour is sparse: five-minute steps, each present (empty ones as gaps).
+    assert len(errors["y"]) in (12, 13)
+    assert max(value for value in p95["y"] if value is not None) >= 900
+    rows = fragment.text.split('id="overview-endpoints-body"')[1]
+    assert rows.index("POST /api/report") < rows.index("GET /api/x")  # slowest first
+    assert "2 <span" in rows.split("GET /api/x")[1]  # its two 5xx
+
+
+async def test_busy_requests_are_charted_per_minute_and_none_say_what_to_do(
+    client: httpx.AsyncClient, make_org: Any, login: Any
+) -> None:
+    owner = await make_org()
+    browser = await login(owner)
+    busy, quiet = [
+        (await client.post("/v1/applications", json={"name": name, "type": "web"}, headers=owner.headers)).json()
+        for name in ("Busy", "Quiet")
+    ]
+    metrics = [{"endpoint": "/api/y", "method": "GET", "status_code": 200, "duration_ms": 5.0}] * 150
+    await client.post("/v1/performance/batch", json={"metrics": metrics}, headers={"X-API-Key": busy["ingest_key"]})
+
+    traces = _figure((await browser.get(f"/applications/{busy['id']}/requests")).text)["data"]
+    assert len(traces[0]["x"]) == 60
+    assert sum(traces[2]["y"]) == 0
+
+    empty = await browser.get(f"/applications/{quiet['id']}/requests")
+    assert empty.status_code == 200
+    assert "No requests in the last hour" in empty.text
+    assert f'href="/applications/{quiet["id"]}/setup"' in empty.text

@@ -82,6 +82,11 @@ async def test_create_edit_rotate_delete_an_application(client: httpx.AsyncClien
     assert "is ready" in detail.text  # the flash message
     app = (await client.get("/v1/applications", headers=owner.headers)).json()["items"][0]
     assert app["ingest_key"] in detail.text
+    # The snippets: the browser tracker, the batch API and request timings, each with the key.
+    for snippet in ("snippet-browser", "snippet-curl", "snippet-timings"):
+        code = detail.text.split(f'id="{snippet}"')[1].split("</pre>")[0]
+        assert app["ingest_key"] in code, snippet
+    assert "/static/js/nexus.js" in detail.text
 
     edited = await browser.post(f"{detail_path}/edit", data={"_csrf_token": csrf, "name": "Web store", "type": "saas"})
     assert edited.status_code == 303

@@ -1,5 +1,6 @@
 """The application overview: KPI tiles, a live chart that moves every second, and the same
-chart over a chosen range (optionally beside the previous period)."""
+chart over a chosen range (optionally beside the previous period); below them, the last
+hour of the application's API requests (response times, server errors, slowest endpoints)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from app.core.auth import Permission, requires
 from app.core.deps import CurrentPrincipal, Db
 from app.core.errors import ApiError
 from app.core.pages import render
-from app.domain.analytics import kpis, timerange
+from app.domain.analytics import kpis, requests, timerange
 from app.domain.analytics import service as analytics
 from app.domain.analytics.schemas import Interval, TrendQuery
 from app.domain.applications import service
 from components import charts
+from components.requests_chart import requests_figure, requests_summary
 
 OverviewRange = Literal["live", "15m", "1h", "24h", "7d", "30d", "custom"]
 RANGE_CHOICES = [("live", "Live")] + [(name, label) for name, label in timerange.RANGE_LABELS.items() if name != "90d"]
@@ -85,6 +87,25 @@ class OverviewPages(Controller):
         await service.get(db, principal, str(app_id))
         tiles = await kpis.kpis(state.engines.clickhouse, str(app_id))
         return render(request, "pages/applications/_kpis.html", tiles=tiles, app_id=str(app_id))
+
+    @get("/{app_id:uuid}/requests")
+    async def requests_section(
+        self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
+    ) -> Template:
+        await service.get(db, principal, str(app_id))
+        store, args = state.engines.clickhouse, (str(app_id), principal.org_id)
+        start, end = requests.window_ending(datetime.now(UTC))
+        minutes = await requests.over_time(store, *args, start, end)
+        endpoints = await requests.endpoints(store, *args, start, end)
+        return render(
+            request,
+            "pages/applications/_requests.html",
+            app_id=str(app_id),
+            figure=requests_figure(minutes),
+            summary=requests_summary(minutes),
+            total=int(minutes["requests"].sum()),
+            endpoints=endpoints.to_dicts(),
+        )
 
     @get("/{app_id:uuid}/chart")
     async def chart(

@@ -24,8 +24,8 @@ APP_STATUSES = [("learning", "Learning"), ("active", "Active"), ("paused", "Paus
 
 
 def snippets(host: str, ingest_key: str) -> dict[str, str]:
-    """Copy-paste code that sends this application's events: the browser tracker
-    (static/js/nexus.js) in a page, and the batch API from a server."""
+    """Copy-paste code that sends this application's data: the browser tracker
+    (static/js/nexus.js) in a page, the batch API from a server, and request timings."""
     key, base = json.dumps(ingest_key), json.dumps(host)
     browser = (
         f'<script src="{host}/static/js/nexus.js"></script>\n'
@@ -41,7 +41,14 @@ def snippets(host: str, ingest_key: str) -> dict[str, str]:
         '  -H "Content-Type: application/json" \\\n'
         """  -d '{"events": [{"event": "pageview", "distinct_id": "user-42", "properties": {"path": "/pricing"}}]}'"""
     )
-    return {"browser": browser, "server": server}
+    timings = (
+        f"curl -X POST {host}/v1/performance/batch \\\n"
+        f'  -H "X-API-Key: {ingest_key}" \\\n'
+        '  -H "Content-Type: application/json" \\\n'
+        """  -d '{"metrics": [{"endpoint": "/api/orders/{id}", "method": "GET", """
+        """"status_code": 200, "duration_ms": 84.5}]}'"""
+    )
+    return {"browser": browser, "server": server, "timings": timings}
 
 
 class ApplicationPages(Controller):

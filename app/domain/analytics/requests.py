@@ -1,0 +1,98 @@
+"""An application's API requests over a recent window (its performance metrics): response
+time and server errors over time, and per endpoint, slowest first. SQL built here, shaped
+with polars; no other I/O. The overview's "Requests" section reads these."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from app.engines.clickhouse import AnalyticsStore, query_frame, time_param
+
+WINDOW = timedelta(hours=1)
+TOP_ENDPOINTS = 10
+# Per minute while most minutes have a few requests; coarser below that, where a minute's p95
+# is one request's time and the line is more gaps than line.
+STEP_MINUTES = (1, 5)
+DENSE_PER_MINUTE = 2
+
+_SCOPE = """app_id = {app_id:UUID} AND org_id = {org_id:UUID}
+  AND timestamp >= {start:DateTime64(3, 'UTC')} AND timestamp < {end:DateTime64(3, 'UTC')}"""
+_MEASURES = """count() AS requests,
+    countIf(status_code >= 500) AS errors,
+    quantile(0.5)(duration_ms) AS p50_ms,
+    quantile(0.95)(duration_ms) AS p95_ms"""
+_PER_STEP = f"""
+SELECT
+    toUnixTimestamp(toStartOfInterval(timestamp, INTERVAL {{step:UInt32}} MINUTE)) AS t,
+    {_MEASURES}
+FROM performance_metrics
+WHERE {_SCOPE}
+GROUP BY t ORDER BY t
+"""
+# Slowest first: the endpoints someone looking at response times wants to see.
+_ENDPOINTS = f"""
+SELECT
+    method,
+    endpoint,
+    {_MEASURES}
+FROM performance_metrics
+WHERE {_SCOPE}
+GROUP BY method, endpoint
+ORDER BY p95_ms DESC, requests DESC, endpoint, method
+LIMIT {{limit:UInt32}}
+"""
+
+
+def _params(app_id: str, org_id: str, start: datetime, end: datetime) -> dict[str, str]:
+    return {
+        "app_id": app_id,
+        "org_id": org_id,
+        "start": time_param(start, milliseconds=True),
+        "end": time_param(end, milliseconds=True),
+    }
+
+
+def window_ending(now: datetime) -> tuple[datetime, datetime]:
+    """The last WINDOW in whole minutes, the current minute included."""
+    end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return end - WINDOW, end
+
+
+async def over_time(store: AnalyticsStore, app_id: str, org_id: str, start: datetime, end: datetime) -> pl.DataFrame:
+    """t, requests, errors, p50_ms, p95_ms per minute of [start, end), or per STEP_MINUTES[1]
+    minutes when requests are sparse (see DENSE_PER_MINUTE). Every step is present: one
+    without requests has 0 requests and no response times (a gap in the line, not a 0)."""
+    frame = await _per_step(store, app_id, org_id, start, end, STEP_MINUTES[0])
+    if 0 < frame["requests"].sum() < DENSE_PER_MINUTE * (end - start) / timedelta(minutes=1):
+        frame = await _per_step(store, app_id, org_id, start, end, STEP_MINUTES[1])
+    return frame
+
+
+async def _per_step(
+    store: AnalyticsStore, app_id: str, org_id: str, start: datetime, end: datetime, step: int
+) -> pl.DataFrame:
+    frame = await query_frame(store, _PER_STEP, {**_params(app_id, org_id, start, end), "step": step})
+    # ClickHouse's steps start at multiples of `step` minutes (counted from the epoch).
+    first = start.replace(second=0, microsecond=0) - timedelta(minutes=start.minute % step)
+    steps = pl.datetime_range(first, end, interval=f"{step}m", closed="left", time_zone="UTC", eager=True)
+    grid = pl.DataFrame({"t": steps}).with_columns(pl.col("t").dt.cast_time_unit("us"))
+    if frame.height:
+        frame = frame.with_columns(pl.from_epoch("t", "s").dt.replace_time_zone("UTC").dt.cast_time_unit("us"))
+        grid = grid.join(frame, on="t", how="left")
+    else:
+        grid = grid.with_columns(
+            pl.lit(None, pl.UInt64).alias("requests"),
+            pl.lit(None, pl.UInt64).alias("errors"),
+            pl.lit(None, pl.Float64).alias("p50_ms"),
+            pl.lit(None, pl.Float64).alias("p95_ms"),
+        )
+    return grid.with_columns(pl.col("requests", "errors").fill_null(0).cast(pl.Int64))
+
+
+async def endpoints(
+    store: AnalyticsStore, app_id: str, org_id: str, start: datetime, end: datetime, limit: int = TOP_ENDPOINTS
+) -> pl.DataFrame:
+    """method, endpoint, requests, errors, p50_ms, p95_ms: the `limit` slowest by p95."""
+    return await query_frame(store, _ENDPOINTS, {**_params(app_id, org_id, start, end), "limit": limit})
