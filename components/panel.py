@@ -82,9 +82,21 @@ def describe(spec: QuerySpec, chart_type: str) -> str:
     return " · ".join(parts)
 
 
-def panel_view(panel: Any, dashboard_id: str) -> dict[str, Any]:
-    """What the panel card shows around its (lazily loaded) chart."""
+# How soon after new events a live panel is fetched again, by its range: a chart of the last
+# minutes moves with every burst; one of weeks would redraw the same picture.
+LIVE_GAP_S = {"15m": 3, "1h": 3, "24h": 10, "7d": 30, "30d": 60, "90d": 60}
+
+
+def live_gap_s(spec: QuerySpec) -> int | None:
+    """None for a panel pinned to dates: new events never change it."""
+    return None if spec.date_from is not None else LIVE_GAP_S[spec.range]
+
+
+def panel_view(panel: Any, dashboard_id: str, dashboard_app_id: str | None = None) -> dict[str, Any]:
+    """What the panel card shows around its (lazily loaded) chart, and what keeps it live:
+    the application whose events refresh it, and how often at most."""
     base = f"/dashboards/{dashboard_id}/panels/{panel.id}"
+    gap = live_gap_s(panel.query)
     return {
         "id": panel.id,
         "title": panel.title or auto_title(panel.query),
@@ -95,4 +107,6 @@ def panel_view(panel: Any, dashboard_id: str) -> dict[str, Any]:
         "height": panel.height,
         "url": base,
         "csv_url": f"/v1/dashboards/{dashboard_id}/panels/{panel.id}/data.csv",
+        "live_app": (panel.query.app_id or dashboard_app_id) if gap is not None else None,
+        "live_gap": gap,
     }

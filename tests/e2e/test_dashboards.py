@@ -341,3 +341,43 @@ def test_band_and_forecast_toggles(page: Any, server: Server) -> None:
     names = page.evaluate("() => document.querySelector('article.dash-panel .chart__plot').data.map(t => t.name)")
     assert "Forecast" in names
     assert "Expected range" not in names
+
+
+def _number_is(panel_id: str, value: int) -> str:
+    """A page function: the big number of panel `panel_id` as drawn is `value`."""
+    plot = f"document.querySelector('#panel-{panel_id} .chart__plot')"
+    return f"() => {{ const p = {plot}; return !!(p && p.data && p.data[0].value === {value}); }}"
+
+
+def test_panels_update_live_as_events_arrive(page: Any, server: Server) -> None:
+    token = server.admin_token()
+    status, app = server.api("POST", "/v1/applications", token, {"name": "Live board shop", "type": "web"})
+    assert status == 201, app
+    status, dashboard = server.api("POST", "/v1/dashboards", token, {"name": "Live board", "app_id": app["id"]})
+    assert status == 201, dashboard
+    base = f"/v1/dashboards/{dashboard['id']}/panels"
+    number = {"title": "Orders", "chart_type": "number", "query": {"events": ["order"], "range": "1h"}}
+    pinned_to = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    pinned = {
+        "title": "Orders yesterday",
+        "chart_type": "number",
+        "query": {
+            "events": ["order"],
+            "date_from": (pinned_to - timedelta(hours=1)).isoformat(),
+            "date_to": pinned_to.isoformat(),
+        },
+    }
+    panel = server.api("POST", base, token, number)[1]
+    still = server.api("POST", base, token, pinned)[1]
+    _ingest(server, app["ingest_key"], [{"event": "order", "distinct_id": "a"}])
+
+    sign_in(page, server)
+    page.goto(f"/dashboards/{dashboard['id']}")
+    expect(page.locator("[data-live-status]")).to_have_text("Live")
+    page.wait_for_function(_number_is(panel["id"], 1))
+    # Only panels whose range reaches now are kept live.
+    expect(page.locator(f"#panel-{panel['id']} [data-live-app='{app['id']}']")).to_have_count(1)
+    expect(page.locator(f"#panel-{still['id']} [data-live-app]")).to_have_count(0)
+
+    _ingest(server, app["ingest_key"], [{"event": "order", "distinct_id": f"b{i}"} for i in range(4)])
+    page.wait_for_function(_number_is(panel["id"], 5), timeout=8000)  # no reload

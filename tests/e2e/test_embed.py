@@ -47,7 +47,7 @@ def test_embedded_panel_renders_in_a_foreign_iframe_and_updates_live(
 
     page.goto(origin)
     frame = page.frame_locator("#widget")
-    frame.locator("[data-embed-status]").filter(has_text="Live").wait_for()
+    frame.locator("[data-live-status]").filter(has_text="Live").wait_for()
     widget = next(f for f in page.frames if "/embed/" in f.url)
     widget.wait_for_function(f"() => ({VALUE})() === 4")
 

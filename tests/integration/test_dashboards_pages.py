@@ -133,7 +133,7 @@ async def test_build_a_panel_without_code(
     page = await browser.get(dashboard_url)
     [panel_id] = re.findall(r'id="panel-([0-9a-f-]{36})"', page.text)
     assert f'hx-get="/dashboards/{dashboard_id}/panels/{panel_id}"' in page.text
-    assert 'hx-trigger="load, every 60s"' in page.text
+    assert 'hx-trigger="load, every 60s, nexus:refresh"' in page.text  # and live (static/js/live-panels.js)
     assert "skeleton" in page.text
     assert f'href="/v1/dashboards/{dashboard_id}/panels/{panel_id}/data.csv"' in page.text
 
