@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from app.domain.analytics.funnels import WINDOW_LABELS
 from app.domain.analytics.schemas import ALL_EVENTS, QuerySpec
 from app.domain.analytics.timerange import RANGE_LABELS
+from app.domain.dashboards.panel_runs import panel_app_id
 
 AGGREGATION_LABELS = {
     "count": "Count",
@@ -83,20 +85,38 @@ def describe(spec: QuerySpec, chart_type: str) -> str:
 
 
 # How soon after new events a live panel is fetched again, by its range: a chart of the last
-# minutes moves with every burst; one of weeks would redraw the same picture.
+# minutes moves with every burst; one of weeks would redraw the same picture. Retention
+# ignores the range and reads weeks of history: the slowest.
 LIVE_GAP_S = {"15m": 3, "1h": 3, "24h": 10, "7d": 30, "30d": 60, "90d": 60}
+RETENTION_GAP_S = 60
 
 
-def live_gap_s(spec: QuerySpec) -> int | None:
-    """None for a panel pinned to dates: new events never change it."""
-    return None if spec.date_from is not None else LIVE_GAP_S[spec.range]
+def live_gap_s(spec: QuerySpec, chart_type: str, now: datetime) -> int | None:
+    """Seconds between live refreshes at most; None for a panel whose range ended before now
+    (new events never change it)."""
+    if spec.date_to is not None and spec.date_to <= now:
+        return None
+    if chart_type == "retention":
+        return RETENTION_GAP_S
+    return LIVE_GAP_S["1h" if spec.date_to is not None else spec.range]
 
 
-def panel_view(panel: Any, dashboard_id: str, dashboard_app_id: str | None = None) -> dict[str, Any]:
+def live_events(spec: QuerySpec, chart_type: str) -> str:
+    """The event names whose arrival changes the panel, space separated; "*" for any."""
+    if chart_type == "funnel" and spec.funnel is not None:
+        names = list(spec.funnel.steps)
+    elif chart_type == "retention" and spec.retention is not None:
+        names = [spec.retention.start_event, spec.retention.return_event]
+    else:
+        names = list(spec.events)
+    return ALL_EVENTS if ALL_EVENTS in names else " ".join(names)
+
+
+def panel_view(panel: Any, dashboard: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     """What the panel card shows around its (lazily loaded) chart, and what keeps it live:
-    the application whose events refresh it, and how often at most."""
-    base = f"/dashboards/{dashboard_id}/panels/{panel.id}"
-    gap = live_gap_s(panel.query)
+    the application whose events refresh it, which events, and how often at most."""
+    base = f"/dashboards/{dashboard['id']}/panels/{panel.id}"
+    gap = live_gap_s(panel.query, panel.chart_type, now or datetime.now(UTC))
     return {
         "id": panel.id,
         "title": panel.title or auto_title(panel.query),
@@ -106,7 +126,8 @@ def panel_view(panel: Any, dashboard_id: str, dashboard_app_id: str | None = Non
         "width": panel.width,
         "height": panel.height,
         "url": base,
-        "csv_url": f"/v1/dashboards/{dashboard_id}/panels/{panel.id}/data.csv",
-        "live_app": (panel.query.app_id or dashboard_app_id) if gap is not None else None,
+        "csv_url": f"/v1/dashboards/{dashboard['id']}/panels/{panel.id}/data.csv",
+        "live_app": panel_app_id(dashboard, panel.query) if gap is not None else None,
         "live_gap": gap,
+        "live_events": live_events(panel.query, panel.chart_type),
     }

@@ -1,7 +1,7 @@
 """The overview's requests chart: response time per step of time (median and p95, in ms)
 with each step's server errors as bars on a second axis.
 
-Pure: analytics.requests.over_time's frame in, a Plotly figure dict out (colours applied in
+Pure: analytics.api_requests.over_time's frame in, a Plotly figure dict out (colours applied in
 the browser by static/js/charts.js; the error bars take the danger colour by their role).
 """
 
@@ -17,16 +17,16 @@ from components.charts import Figure, base_layout
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # naive UTC: Plotly has no time zones
 
 
-def requests_figure(minutes: pl.DataFrame) -> Figure:
-    x = [t.strftime(_TIME_FORMAT) for t in minutes["t"].to_list()]
-    errors = minutes["errors"].to_list()
+def requests_figure(steps: pl.DataFrame) -> Figure:
+    x = [t.strftime(_TIME_FORMAT) for t in steps["t"].to_list()]
+    errors = steps["errors"].to_list()
     traces: list[dict[str, Any]] = [
         {
             "type": "scatter",
             "mode": "lines",
             "name": name,
             "x": x,
-            "y": [None if v is None else round(v, 1) for v in minutes[column].to_list()],
+            "y": [None if v is None else round(v, 1) for v in steps[column].to_list()],
             "line": {"width": 2, **({"dash": "dot"} if column == "p50_ms" else {})},
             "hovertemplate": f"%{{y:,.0f}} ms<extra>{name}</extra>",
         }
@@ -79,12 +79,12 @@ def requests_figure(minutes: pl.DataFrame) -> Figure:
     return {"data": traces, "layout": layout}
 
 
-def requests_summary(minutes: pl.DataFrame) -> str:
+def requests_summary(steps: pl.DataFrame) -> str:
     """The chart in one sentence, for screen readers."""
-    requests = int(minutes["requests"].sum())
+    requests = int(steps["requests"].sum())
     if requests == 0:
         return "No requests in this window."
-    errors = int(minutes["errors"].sum())
-    p95 = minutes["p95_ms"].drop_nulls()
+    errors = int(steps["errors"].sum())
+    p95 = steps["p95_ms"].drop_nulls()
     latest = f"; the latest p95 was {p95[-1]:,.0f} ms" if len(p95) else ""
     return f"{requests:,} requests, {errors:,} of them server errors{latest}."

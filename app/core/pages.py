@@ -30,6 +30,12 @@ def _take_flashes(request: Request[Any, Any, Any]) -> list[Flash]:
     return [Flash(**item) for item in request.session.pop(_FLASH_KEY, [])]
 
 
+def public_base(request: Request[Any, Any, Any]) -> str:
+    """The address people and customers' sites reach this server at, for links and snippets
+    made to be copied: NEXUS_PUBLIC_URL when set (behind a proxy), else the request's own."""
+    return request.app.state.settings.server.public_url or str(request.base_url).rstrip("/")
+
+
 def render(
     request: Request[Any, Any, Any], template: str, nav: str = "", status_code: int = 200, **context: Any
 ) -> Template:

@@ -1,28 +1,37 @@
-/* Panels kept live. Under a [data-live-panels] root, every element with data-live-app is
- * fetched again (htmx event "nexus:refresh") once events for that application arrive on
- * WS /v1/applications/{id}/live, at most once every data-live-gap seconds (a chart of the
- * last minutes moves with every burst; one of thirty days need not redraw each time).
- * One socket per application. Dashboards authenticate with the session cookie, embeds with
- * the root's data-live-token. [data-live-status] says whether the page is live. */
+/* Panels kept live. Under a [data-live-panels] root, every element with data-refresh-app is
+ * fetched again (htmx event "nexus:refresh") once any of its data-refresh-events ("*": any)
+ * is stored for that application, as announced on WS /v1/applications/{id}/live, at most
+ * once every data-refresh-gap seconds (a chart of the last minutes moves with every burst;
+ * one of thirty days need not redraw each time). The fetch carries the announcing frame's
+ * time (X-Nexus-Refresh), so the server answers from its cache only with a result computed
+ * after those events were stored. One socket per application; after a reconnect every
+ * panel is fetched once, for what was stored meanwhile. Dashboards authenticate with the
+ * session cookie, embeds with the root's data-live-token. [data-live-status] says whether
+ * the page is live. (The overview's live chart is static/js/live.js.) */
 (function () {
   "use strict";
 
   var DEFAULT_GAP_S = 3;
+  var FIRST_RETRY_MS = 1000;
   var MAX_RETRY_MS = 30000;
+  var REFUSED = {
+    4401: "Not live: sign in again",
+    4403: "Not live: this application is not yours to watch"
+  };
 
   function start(root) {
     if (!window.htmx || !window.WebSocket) return;
     var token = root.getAttribute("data-live-token");
-    var expired = root.getAttribute("data-live-expired") || "Not live: sign in again";
     var status = root.querySelector("[data-live-status]") || document.querySelector("[data-live-status]");
     var byApp = {};
-    root.querySelectorAll("[data-live-app]").forEach(function (panel) {
-      var app = panel.getAttribute("data-live-app");
+    root.querySelectorAll("[data-refresh-app]").forEach(function (panel) {
+      var app = panel.getAttribute("data-refresh-app");
       (byApp[app] = byApp[app] || []).push(panel);
     });
     var apps = Object.keys(byApp);
     if (!apps.length) return;
     var open = {};
+    var refused = null; // once refused, the page stays "not live" until reloaded
 
     function say(text, live) {
       if (!status) return;
@@ -30,53 +39,73 @@
       status.classList.toggle("live--off", !live);
     }
 
-    function showOpen() {
-      var count = apps.filter(function (app) { return open[app]; }).length;
-      if (count === apps.length) say("Live", true);
+    function showState() {
+      if (refused) say(refused, false);
+      else if (apps.every(function (app) { return open[app]; })) say("Live", true);
       else say("Reconnecting…", false);
     }
 
-    function schedule(panel) {
-      if (panel.nexusRefresh) return; // one refresh already waits for its gap
-      var gap = (parseFloat(panel.getAttribute("data-live-gap")) || DEFAULT_GAP_S) * 1000;
+    function wants(panel, counts) {
+      var events = (panel.getAttribute("data-refresh-events") || "*").split(" ");
+      if (events.indexOf("*") >= 0) return true;
+      return events.some(function (name) { return counts[name] > 0; });
+    }
+
+    function schedule(panel, t) {
+      panel.nexusSince = t; // the latest announcement wins
+      if (panel.nexusTimer) return; // a refresh already waits for its gap
+      var gap = (parseFloat(panel.getAttribute("data-refresh-gap")) || DEFAULT_GAP_S) * 1000;
       var wait = Math.max(0, gap - (Date.now() - (panel.nexusRefreshed || 0)));
-      panel.nexusRefresh = setTimeout(function () {
-        panel.nexusRefresh = null;
+      panel.nexusTimer = setTimeout(function () {
+        panel.nexusTimer = null;
         panel.nexusRefreshed = Date.now();
-        panel.nexusFresh = true;
         window.htmx.trigger(panel, "nexus:refresh");
       }, wait);
     }
 
-    function connect(app, retry) {
+    function connect(app, retry, reconnecting) {
       var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-      var url = scheme + location.host + "/v1/applications/" + app + "/live" + (token ? "?token=" + encodeURIComponent(token) : "");
-      var socket = new WebSocket(url);
-      socket.onopen = function () { retry = 1000; open[app] = true; showOpen(); };
+      var query = token ? "?token=" + encodeURIComponent(token) : "";
+      var socket = new WebSocket(scheme + location.host + "/v1/applications/" + app + "/live" + query);
+      var opened = false;
+      socket.onopen = function () {
+        opened = true;
+        open[app] = true;
+        showState();
+        if (reconnecting) {
+          var now = new Date().toISOString();
+          byApp[app].forEach(function (panel) { schedule(panel, now); });
+        }
+      };
       socket.onmessage = function (message) {
         var frame;
         try { frame = JSON.parse(message.data); } catch (e) { return; }
-        if (frame.type === "events" && frame.total > 0) byApp[app].forEach(schedule);
+        if (frame.type !== "events" || !frame.counts) return;
+        byApp[app].forEach(function (panel) { if (wants(panel, frame.counts)) schedule(panel, frame.t); });
       };
       socket.onclose = function (event) {
         open[app] = false;
-        if (event.code === 4401 || event.code === 4403) { say(expired, false); return; }
-        showOpen();
-        setTimeout(function () { connect(app, Math.min(retry * 2, MAX_RETRY_MS)); }, retry);
+        if (REFUSED[event.code]) {
+          refused = root.getAttribute("data-live-expired") || REFUSED[event.code];
+          showState();
+          return;
+        }
+        showState();
+        var next = opened ? FIRST_RETRY_MS : Math.min(retry * 2, MAX_RETRY_MS);
+        setTimeout(function () { connect(app, next, true); }, next);
       };
     }
 
-    apps.forEach(function (app) { connect(app, 1000); });
-  }
+    // The refresh's request says which stored events it is for (see the header above).
+    root.addEventListener("htmx:configRequest", function (event) {
+      var panel = event.detail.elt;
+      if (!panel.nexusSince) return;
+      event.detail.headers["X-Nexus-Refresh"] = panel.nexusSince;
+      panel.nexusSince = null;
+    });
 
-  // A refresh caused by new events asks the server to skip its query cache (a few seconds
-  // old, it would hold the numbers already drawn).
-  document.addEventListener("htmx:configRequest", function (event) {
-    var panel = event.detail.elt;
-    if (!panel.nexusFresh) return;
-    panel.nexusFresh = false;
-    event.detail.headers["X-Nexus-Refresh"] = "events";
-  });
+    apps.forEach(function (app) { connect(app, FIRST_RETRY_MS, false); });
+  }
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-live-panels]").forEach(start);

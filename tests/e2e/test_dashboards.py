@@ -376,8 +376,8 @@ def test_panels_update_live_as_events_arrive(page: Any, server: Server) -> None:
     expect(page.locator("[data-live-status]")).to_have_text("Live")
     page.wait_for_function(_number_is(panel["id"], 1))
     # Only panels whose range reaches now are kept live.
-    expect(page.locator(f"#panel-{panel['id']} [data-live-app='{app['id']}']")).to_have_count(1)
-    expect(page.locator(f"#panel-{still['id']} [data-live-app]")).to_have_count(0)
+    expect(page.locator(f"#panel-{panel['id']} [data-refresh-app='{app['id']}']")).to_have_count(1)
+    expect(page.locator(f"#panel-{still['id']} [data-refresh-app]")).to_have_count(0)
 
     _ingest(server, app["ingest_key"], [{"event": "order", "distinct_id": f"b{i}"} for i in range(4)])
     page.wait_for_function(_number_is(panel["id"], 5), timeout=8000)  # no reload

@@ -107,6 +107,17 @@ async def test_demo_creates_three_apps_with_history_once_and_live_ticks(started_
     assert {app.app_id: await _count(started_app, "performance_metrics", app.app_id) for app in apps} == metrics
     assert len(await _dashboards(started_app)) == len(apps)
 
+    # A deleted starter dashboard stays deleted; a demo application from before there were
+    # starter dashboards (no mark in its settings) gets one at the next start.
+    async with engines.postgres.pool.connection() as conn:
+        await conn.execute("DELETE FROM dashboards")
+        await conn.execute(
+            "UPDATE applications SET settings = settings #- '{demo,starter_dashboard}' WHERE id = %s",
+            (apps[0].app_id,),
+        )
+    await ensure_demo(engines, settings, window=timedelta(hours=2), now=now)
+    assert [row["app_id"] for row in await _dashboards(started_app)] == [apps[0].app_id]
+
     # A restart a little later catches up just the missing minutes.
     later = now + timedelta(minutes=3)
     await ensure_demo(engines, settings, window=timedelta(hours=2), now=later)

@@ -48,7 +48,7 @@ async def test_panel_renders_chrome_less_with_frame_ancestors(client: httpx.Asyn
     assert page.headers["content-security-policy"] == "frame-ancestors https://shop.example"
     assert "x-frame-options" not in page.headers
     assert 'class="sidebar"' not in page.text  # no application chrome
-    assert f'data-live-app="{embed["app"]["id"]}"' in page.text
+    assert f'data-refresh-app="{embed["app"]["id"]}"' in page.text
     assert _number(page.text) == "8"
 
 

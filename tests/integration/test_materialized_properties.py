@@ -3,6 +3,7 @@ Numeric properties are read from the map of numbers extracted at insert."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,10 +54,10 @@ async def test_path_column_and_json_agree(started_app: Litestar, client: Any) ->
     for name, (query, expected) in cases.items():
         assert "path" in queries.build(query).sql.split("WHERE")[1], name
         assert "filter_0_property" not in queries.build(query).params, name
-        result = await service.run(store, query, fresh=True)
+        result = await service.run(store, query, newer_than=time.time())
         assert result.frame["value"].sum() == expected, name
 
-    by_path = await service.run(store, TrendQuery(**base, breakdown="path", breakdown_limit=3), fresh=True)
+    by_path = await service.run(store, TrendQuery(**base, breakdown="path", breakdown_limit=3), newer_than=time.time())
     totals = dict(zip(by_path.frame["series"].to_list(), by_path.frame["value"].to_list(), strict=True))
     assert totals["/checkout"] == 3
     assert totals["/pricing"] == 2
@@ -77,7 +78,7 @@ async def test_numbers_are_aggregated_and_everything_else_left_out(started_app: 
     base = _one_day_total(app_id, org_id, start) | {"property": "price"}
 
     async def total(**spec: Any) -> float:
-        result = await service.run(store, TrendQuery(**base, **spec), fresh=True)
+        result = await service.run(store, TrendQuery(**base, **spec), newer_than=time.time())
         return float(result.frame["value"].sum())
 
     assert await total(aggregation="sum") == 60.5

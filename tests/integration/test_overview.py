@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -125,7 +126,18 @@ async def test_busy_requests_are_charted_per_minute_and_none_say_what_to_do(
         (await client.post("/v1/applications", json={"name": name, "type": "web"}, headers=owner.headers)).json()
         for name in ("Busy", "Quiet")
     ]
-    metrics = [{"endpoint": "/api/y", "method": "GET", "status_code": 200, "duration_ms": 5.0}] * 150
+    # Requests in 50 of the last 60 minutes: busy enough for a step a minute.
+    now = datetime.now(UTC)
+    metrics = [
+        {
+            "endpoint": "/api/y",
+            "method": "GET",
+            "status_code": 200,
+            "duration_ms": 5.0,
+            "timestamp": (now - timedelta(minutes=i)).isoformat(),
+        }
+        for i in range(50)
+    ]
     await client.post("/v1/performance/batch", json={"metrics": metrics}, headers={"X-API-Key": busy["ingest_key"]})
 
     traces = _figure((await browser.get(f"/applications/{busy['id']}/requests")).text)["data"]

@@ -14,7 +14,7 @@ from app.core import sessions
 from app.core.auth import ROLES, Permission, requires
 from app.core.deps import AppSettings, CurrentPrincipal, Db
 from app.core.errors import ApiError
-from app.core.pages import flash, read_form, redirect, render, safe_next
+from app.core.pages import flash, public_base, read_form, redirect, render, safe_next
 from app.domain.accounts import queries, service
 from app.domain.accounts.schemas import ApiKeyCreate, UserInvite
 
@@ -138,9 +138,7 @@ class SettingsPages(Controller):
         )
 
     @post("/users", guards=[requires(Permission.ADMIN)])
-    async def invite(
-        self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal, settings: AppSettings
-    ) -> Template | Redirect:
+    async def invite(self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal) -> Template | Redirect:
         form, errors, raw = await read_form(request, UserInvite)
         if form is None:
             return await self._render(request, db, principal, 400, invite_errors=errors, invite_values=raw)
@@ -150,7 +148,7 @@ class SettingsPages(Controller):
             return await self._render(
                 request, db, principal, exc.status_code, invite_errors={"email": exc.message}, invite_values=raw
             )
-        base = settings.server.public_url or str(request.base_url).rstrip("/")
+        base = public_base(request)
         request.session[_REVEAL_KEY] = {"invite_url": f"{base}/invite/{token}", "invited_email": row["email"]}
         return redirect("/settings")
 

@@ -2,7 +2,9 @@
 
 Parse and check happen before (schemas, timerange); this module is the only one that
 sends analytics SQL to the store. Results are cached for a few seconds by the query's
-key, so a dashboard opened by many people at once costs one query per panel.
+key, so a dashboard opened by many people at once costs one query per panel; a live view
+refreshing because events were stored at time t takes only a result computed after t
+(`newer_than`), so its many viewers still cost one query per panel and stored batch.
 """
 
 from __future__ import annotations
@@ -54,14 +56,19 @@ class _Cache(Generic[R]):
     def __init__(self, ttl_s: float, max_entries: int) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
-        self._entries: dict[str, tuple[float, R]] = {}
+        # key -> (expires, monotonic clock; computed at, wall clock; result)
+        self._entries: dict[str, tuple[float, float, R]] = {}
 
-    def get(self, key: str) -> R | None:
+    def get(self, key: str, newer_than: float | None = None) -> R | None:
+        """The cached result, if still within its TTL and, given `newer_than` (epoch
+        seconds), computed after it."""
         entry = self._entries.get(key)
         if entry is None or entry[0] < time.monotonic():
             self._entries.pop(key, None)
             return None
-        return entry[1]
+        if newer_than is not None and entry[1] <= newer_than:
+            return None
+        return entry[2]
 
     def put(self, key: str, result: R) -> None:
         if len(self._entries) >= self.max_entries:
@@ -69,7 +76,7 @@ class _Cache(Generic[R]):
             self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
             while len(self._entries) >= self.max_entries:
                 self._entries.pop(next(iter(self._entries)))
-        self._entries[key] = (time.monotonic() + self.ttl_s, result)
+        self._entries[key] = (time.monotonic() + self.ttl_s, time.time(), result)
 
     def clear(self) -> None:
         self._entries.clear()
@@ -80,11 +87,13 @@ funnel_cache: _Cache[funnels.FunnelResult] = _Cache(CACHE_TTL_S, CACHE_MAX_ENTRI
 retention_cache: _Cache[retention.RetentionResult] = _Cache(CACHE_TTL_S, CACHE_MAX_ENTRIES)
 
 
-async def run(store: AnalyticsStore, query: TrendQuery, source: str | None = None, fresh: bool = False) -> TrendResult:
+async def run(
+    store: AnalyticsStore, query: TrendQuery, source: str | None = None, newer_than: float | None = None
+) -> TrendResult:
     """Answer `query`. `source` forces events or events_hourly (tests compare the two);
-    `fresh` skips the cache (a live view refreshing because new events were stored)."""
+    `newer_than` (epoch seconds) takes a cached result only if computed after it."""
     key = f"{query.cache_key()}:{source or ''}"
-    if not fresh and (hit := cache.get(key)) is not None:
+    if (hit := cache.get(key, newer_than)) is not None:
         return hit
     compiled = queries.build(query, source)
     raw = await query_frame(store, compiled.sql, compiled.params)
@@ -93,10 +102,12 @@ async def run(store: AnalyticsStore, query: TrendQuery, source: str | None = Non
     return result
 
 
-async def run_funnel(store: AnalyticsStore, query: funnels.FunnelQuery, fresh: bool = False) -> funnels.FunnelResult:
+async def run_funnel(
+    store: AnalyticsStore, query: funnels.FunnelQuery, newer_than: float | None = None
+) -> funnels.FunnelResult:
     """People per funnel step (cached like trends)."""
     key = query.cache_key()
-    if not fresh and (hit := funnel_cache.get(key)) is not None:
+    if (hit := funnel_cache.get(key, newer_than)) is not None:
         return hit
     compiled = funnels.build(query)
     raw = await query_frame(store, compiled.sql, compiled.params)
@@ -106,11 +117,11 @@ async def run_funnel(store: AnalyticsStore, query: funnels.FunnelQuery, fresh: b
 
 
 async def run_retention(
-    store: AnalyticsStore, query: retention.RetentionQuery, fresh: bool = False
+    store: AnalyticsStore, query: retention.RetentionQuery, newer_than: float | None = None
 ) -> retention.RetentionResult:
     """The cohort-by-week grid (cached like trends)."""
     key = query.cache_key()
-    if not fresh and (hit := retention_cache.get(key)) is not None:
+    if (hit := retention_cache.get(key, newer_than)) is not None:
         return hit
     compiled = retention.build(query)
     raw = await query_frame(store, compiled.sql, compiled.params)

@@ -18,7 +18,7 @@ from app.core.auth import Permission, requires
 from app.core.deps import CurrentPrincipal, Db
 from app.core.errors import ApiError
 from app.core.pages import render
-from app.domain.analytics import kpis, requests, timerange
+from app.domain.analytics import api_requests, kpis, timerange
 from app.domain.analytics import service as analytics
 from app.domain.analytics.schemas import Interval, TrendQuery
 from app.domain.applications import service
@@ -94,16 +94,16 @@ class OverviewPages(Controller):
     ) -> Template:
         await service.get(db, principal, str(app_id))
         store, args = state.engines.clickhouse, (str(app_id), principal.org_id)
-        start, end = requests.window_ending(datetime.now(UTC))
-        minutes = await requests.over_time(store, *args, start, end)
-        endpoints = await requests.endpoints(store, *args, start, end)
+        start, end = api_requests.window_ending(datetime.now(UTC))
+        steps = await api_requests.over_time(store, *args, start, end)
+        endpoints = await api_requests.endpoints(store, *args, start, end)
         return render(
             request,
             "pages/applications/_requests.html",
             app_id=str(app_id),
-            figure=requests_figure(minutes),
-            summary=requests_summary(minutes),
-            total=int(minutes["requests"].sum()),
+            figure=requests_figure(steps),
+            summary=requests_summary(steps),
+            total=int(steps["requests"].sum()),
             endpoints=endpoints.to_dicts(),
         )
 

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from app.core.auth import Permission, Principal, requires
 from app.core.deps import CurrentPrincipal, Db
 from app.core.errors import ApiError
-from app.core.pages import flash, read_form, redirect, render
+from app.core.pages import flash, public_base, read_form, redirect, render
 from app.domain.applications import queries, service
 from app.domain.applications.schemas import Application, ApplicationCreate, ApplicationUpdate
 
@@ -110,13 +110,12 @@ class ApplicationPages(Controller):
         self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
     ) -> Template:
         app = await self._load(db, principal, state, app_id)
-        host = str(request.base_url).rstrip("/")
         return render(
             request,
             "pages/applications/setup.html",
             nav="applications",
             application=app,
-            snippets=snippets(host, app.ingest_key),
+            snippets=snippets(public_base(request), app.ingest_key),
             tab="setup",
         )
 

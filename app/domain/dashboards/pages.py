@@ -89,7 +89,7 @@ class DashboardPages(Controller):
         self, request: AnyRequest, dashboard_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
     ) -> Template:
         row, panel_rows = await service.get(db, principal, str(dashboard_id))
-        panels = [panel_view(service.to_panel(p), row["id"], row["app_id"]) for p in panel_rows]
+        panels = [panel_view(service.to_panel(p), row) for p in panel_rows]
         app = await applications.get(db, principal.org_id, row["app_id"]) if row["app_id"] else None
         return render(
             request,

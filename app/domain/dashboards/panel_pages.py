@@ -43,9 +43,6 @@ from components.panel import (
 WIDTHS = [("3", "Quarter"), ("4", "Third"), ("6", "Half"), ("8", "Two thirds"), ("12", "Full width")]
 HEIGHTS = [("3", "Short"), ("4", "Medium"), ("6", "Tall")]
 
-# Sent by static/js/live-panels.js with a refresh that new events caused.
-LIVE_REFRESH_HEADER = "x-nexus-refresh"
-
 
 async def _overlays(
     state: State, result: panel_runs.PanelResult, chart_type: str, options: PanelOptions
@@ -189,11 +186,10 @@ class PanelPages(Controller):
         dashboard, row = await service.get_panel(db, principal, str(dashboard_id), str(panel_id))
         panel = service.to_panel(row)
         body, error = None, None
-        # Asked for because new events were stored (static/js/live-panels.js): past the
-        # query cache, or the refresh would show what was already drawn.
-        fresh = request.headers.get(LIVE_REFRESH_HEADER) == "events"
+        # A live refresh (new events were stored) takes no cached result older than them.
+        newer_than = panel_runs.refreshed_after(request.headers.get(panel_runs.REFRESH_HEADER))
         try:
-            result = await panel_runs.run_panel(db, store, principal, dashboard, panel, fresh=fresh)
+            result = await panel_runs.run_panel(db, store, principal, dashboard, panel, newer_than=newer_than)
             extra = await _overlays(state, result, panel.chart_type, panel.options)
             body = panel_body(result, panel.chart_type, extra)
         except ApiError as exc:
@@ -208,7 +204,7 @@ class PanelPages(Controller):
             "pages/dashboards/panel.html",
             nav="dashboards",
             dashboard=dashboard,
-            panel=panel_view(panel, dashboard["id"], dashboard["app_id"]),
+            panel=panel_view(panel, dashboard),
             body=body,
             error=error,
             edit_url=edit_url,

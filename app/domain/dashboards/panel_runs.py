@@ -3,6 +3,7 @@ ending now (trends through the analytics service, funnels and retention through 
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from app.core.auth import Principal
@@ -17,6 +18,24 @@ from app.engines.clickhouse import AnalyticsStore
 
 # What a panel's query gives: a trend (line, area, bar, number, table), a funnel or cohorts.
 PanelResult = analytics.TrendResult | funnels.FunnelResult | retention.RetentionResult
+# Sent by static/js/live-panels.js with a refresh that stored events caused: the time of the
+# live frame that announced them (ISO 8601).
+REFRESH_HEADER = "x-nexus-refresh"
+
+
+def refreshed_after(header: str | None) -> float | None:
+    """From a live refresh's header, the time (epoch seconds) a result must be newer than to
+    hold the events it was asked for; None for any other fetch, or a header that is not a
+    time. A time ahead of ours counts as now (a client cannot push it further)."""
+    if not header:
+        return None
+    try:
+        moment = datetime.fromisoformat(header)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return min(moment.timestamp(), time.time())
 
 
 def panel_app_id(dashboard: Row, spec: QuerySpec) -> str | None:
@@ -44,7 +63,7 @@ async def run_panel(
     dashboard: Row,
     panel: Panel,
     now: datetime | None = None,
-    fresh: bool = False,
+    newer_than: float | None = None,
 ) -> PanelResult:
     app_id = panel_app_id(dashboard, panel.query)
     if app_id is None:
@@ -55,13 +74,13 @@ async def run_panel(
             409, "no_application", "This panel's application no longer exists; edit the panel to choose another."
         )
     if panel.chart_type in ("funnel", "retention"):
-        return await run_people_chart(store, panel.chart_type, panel.query, app_id, principal.org_id, now, fresh)
+        return await run_people_chart(store, panel.chart_type, panel.query, app_id, principal.org_id, now, newer_than)
     mode: Mode = "total" if panel.chart_type in TOTAL_CHARTS else "series"
     try:
         query = timerange.resolve(panel.query, app_id, principal.org_id, now or datetime.now(UTC), mode)
     except timerange.RangeError as exc:
         raise ApiError(400, "invalid_range", str(exc)) from exc
-    return await analytics.run(store, query, fresh=fresh)
+    return await analytics.run(store, query, newer_than=newer_than)
 
 
 async def run_people_chart(
@@ -71,7 +90,7 @@ async def run_people_chart(
     app_id: str,
     org_id: str,
     now: datetime | None = None,
-    fresh: bool = False,
+    newer_than: float | None = None,
 ) -> funnels.FunnelResult | retention.RetentionResult:
     """A funnel or retention panel's numbers (the builder's preview runs unsaved ones)."""
     now = now or datetime.now(UTC)
@@ -80,9 +99,9 @@ async def run_people_chart(
     except ValueError as exc:
         raise ApiError(409, "invalid_panel", "This panel's settings are incomplete; edit it to finish them.") from exc
     if chart_type == "retention":
-        return await analytics.run_retention(store, retention.resolve(spec, app_id, org_id, now), fresh=fresh)
+        return await analytics.run_retention(store, retention.resolve(spec, app_id, org_id, now), newer_than=newer_than)
     try:
         query = funnels.resolve(spec, app_id, org_id, now)
     except timerange.RangeError as exc:
         raise ApiError(400, "invalid_range", str(exc)) from exc
-    return await analytics.run_funnel(store, query, fresh=fresh)
+    return await analytics.run_funnel(store, query, newer_than=newer_than)

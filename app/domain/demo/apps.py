@@ -1,8 +1,8 @@
 """The demo applications: three in the admin's organisation, created when missing through
 the applications service (so each has an ingest key and an audit entry), each with a starter
 dashboard (app/domain/demo/dashboards.py), and marked in their settings:
-`{"demo": {"profile", "seed", "filled_from", "filled_until"}}`, where [filled_from,
-filled_until) is the stored history (app/domain/demo/history.py)."""
+`{"demo": {"profile", "seed", "filled_from", "filled_until", "starter_dashboard"}}`, where
+[filled_from, filled_until) is the stored history (app/domain/demo/history.py)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ class DemoApp:
     filled_from: datetime | None = None
     filled_until: datetime | None = None
     paused: bool = False
+    has_starter: bool = False  # its starter dashboard was made (app/domain/demo/dashboards.py)
     _live: TrafficGenerator | None = field(default=None, repr=False)
 
     @classmethod
@@ -54,6 +55,7 @@ class DemoApp:
             filled_from=_parse(demo.get("filled_from")),
             filled_until=_parse(demo.get("filled_until")),
             paused=row["status"] == "paused",
+            has_starter=bool(demo.get("starter_dashboard")),
         )
 
     def generator(self) -> TrafficGenerator:
@@ -106,12 +108,30 @@ async def ensure_apps(engines: Engines, settings: Settings) -> list[DemoApp]:
                 async with conn.transaction():
                     row = await applications.create(conn, box, admin, fields, None)
                     await queries.mark_demo(conn, admin.org_id, row["id"], {"profile": profile.key, "seed": SEED})
-                    await create_starter(conn, admin, row["id"], profile)
             except ApiError:  # an application of the customer's own already has the name
                 log.warning("demo_app_skipped", name=profile.name, reason="name taken")
                 continue
             log.info("demo_app_created", name=profile.name, app_id=row["id"])
-        return from_rows(await queries.demo_apps(conn, admin.org_id))
+        apps = from_rows(await queries.demo_apps(conn, admin.org_id))
+        for app in apps:
+            if not app.has_starter:
+                await _add_starter(conn, admin, app)
+        return apps
+
+
+async def _add_starter(conn: AsyncConnection[Any], admin: Principal, app: DemoApp) -> None:
+    """The application's starter dashboard, once (demo applications made before there were
+    starter dashboards get theirs at the next start). A failure is logged and leaves the
+    application as it is; the next start tries again."""
+    try:
+        async with conn.transaction():
+            dashboard_id = await create_starter(conn, admin, app.app_id, app.profile)
+            await queries.mark_starter(conn, admin.org_id, app.app_id, dashboard_id)
+    except ApiError as exc:
+        log.warning("demo_dashboard_skipped", app_id=app.app_id, error=exc.code)
+        return
+    app.has_starter = True
+    log.info("demo_dashboard_created", app_id=app.app_id, dashboard_id=dashboard_id)
 
 
 def from_rows(rows: list[dict[str, Any]]) -> list[DemoApp]:

@@ -33,6 +33,17 @@ async def mark_demo(conn: Conn, org_id: str, app_id: str, demo: dict[str, Any]) 
     )
 
 
+async def mark_starter(conn: Conn, org_id: str, app_id: str, dashboard_id: str) -> None:
+    """Record that the demo application's starter dashboard was made (it is never made again,
+    even once deleted)."""
+    await conn.execute(
+        """UPDATE applications
+              SET settings = jsonb_set(settings, '{demo,starter_dashboard}', to_jsonb(%s::text))
+            WHERE org_id = %s AND id = %s""",
+        (dashboard_id, org_id, app_id),
+    )
+
+
 async def record_filled(conn: Conn, app_ids: list[str], key: str, moment: datetime) -> None:
     """Set settings.demo.<key> (filled_from or filled_until) on these demo applications."""
     assert key in {"filled_from", "filled_until"}

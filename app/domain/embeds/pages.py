@@ -12,8 +12,8 @@ from litestar.datastructures import State
 from litestar.response import Redirect, Template
 
 from app.core.auth import Permission, requires
-from app.core.deps import AppSettings, CurrentPrincipal, Db
-from app.core.pages import flash, redirect, render
+from app.core.deps import CurrentPrincipal, Db
+from app.core.pages import flash, public_base, redirect, render
 from app.domain.analytics.schemas import QuerySpec
 from app.domain.embeds import queries, service
 from app.domain.embeds.schemas import EmbeddingUpdate
@@ -119,9 +119,9 @@ class EmbeddingPages(Controller):
 
     @get("/")
     async def show(
-        self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal, state: State, settings: AppSettings
+        self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal, state: State
     ) -> Template:
-        return await self._render(request, db, principal, state, settings)
+        return await self._render(request, db, principal, state)
 
     async def _render(
         self,
@@ -129,14 +129,13 @@ class EmbeddingPages(Controller):
         db: Db,
         principal: CurrentPrincipal,
         state: State,
-        settings: AppSettings,
         status_code: int = 200,
         origins_value: str | None = None,
         origins_error: str | None = None,
     ) -> Template:
         embedding = await service.settings_for(db, state.secret_box, principal.org_id)
         rows = await queries.embeddable_resources(db, principal.org_id, RESOURCE_LIMIT + 1)
-        base = settings.server.public_url or str(request.base_url).rstrip("/")
+        base = public_base(request)
         return render(
             request,
             "pages/settings/embedding.html",
@@ -156,7 +155,7 @@ class EmbeddingPages(Controller):
 
     @post("/origins")
     async def save_origins(
-        self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal, state: State, settings: AppSettings
+        self, request: Request[Any, Any, Any], db: Db, principal: CurrentPrincipal, state: State
     ) -> Template | Redirect:
         form = await request.form()
         raw = str(form.get("allowed_origins", ""))
@@ -169,7 +168,6 @@ class EmbeddingPages(Controller):
                 db,
                 principal,
                 state,
-                settings,
                 status_code=400,
                 origins_value=raw,
                 origins_error=origins_error(origins, exc),

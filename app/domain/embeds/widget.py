@@ -7,6 +7,7 @@ by the organisation's allowed origins (CSP frame-ancestors).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +27,7 @@ from app.domain.dashboards.schemas import Panel
 from app.domain.dashboards.views import panel_body
 from app.domain.embeds import service
 from app.domain.embeds.tokens import EmbedGrant, EmbedTokenError
+from components.panel import live_events, live_gap_s
 
 PUBLIC = {"exclude_from_auth": True, "skip_session": True}
 
@@ -81,10 +83,18 @@ class EmbedPages(Controller):
     async def widget(self, request: Request[Any, Any, Any], token: FromPath[str], db: Db, state: State) -> Template:
         grant, origins = await _grant(db, state, token)
         dashboard, panels = await _panels(db, state, grant)
-        bodies = []
+        bodies, now = [], datetime.now(UTC)
         for panel in panels:
             result = await panel_runs.run_panel(db, state.engines.clickhouse, _viewer(grant), dashboard, panel)
-            bodies.append({"panel": panel, "body": panel_body(result, panel.chart_type)})
+            body = panel_body(result, panel.chart_type)
+            bodies.append(
+                {
+                    "panel": panel,
+                    "body": body,
+                    "live_gap": live_gap_s(panel.query, panel.chart_type, now),
+                    "live_events": live_events(panel.query, panel.chart_type),
+                }
+            )
         return Template(
             template_name="pages/embeds/widget.html",
             context={
@@ -108,8 +118,11 @@ class EmbedPages(Controller):
         chosen = next((p for p in panels if p.id == str(panel_id)), None)
         if chosen is None:
             raise ApiError(404, "not_found", "No such panel in this embed.")
-        # Asked for because new events arrived: past the query cache, or the refresh shows nothing new.
-        result = await panel_runs.run_panel(db, state.engines.clickhouse, _viewer(grant), dashboard, chosen, fresh=True)
+        # A live refresh (new events were stored) takes no cached result older than them.
+        newer_than = panel_runs.refreshed_after(request.headers.get(panel_runs.REFRESH_HEADER))
+        result = await panel_runs.run_panel(
+            db, state.engines.clickhouse, _viewer(grant), dashboard, chosen, newer_than=newer_than
+        )
         return Template(
             template_name="pages/dashboards/panel_body.html",
             context={

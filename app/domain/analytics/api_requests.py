@@ -12,10 +12,10 @@ from app.engines.clickhouse import AnalyticsStore, query_frame, time_param
 
 WINDOW = timedelta(hours=1)
 TOP_ENDPOINTS = 10
-# Per minute while most minutes have a few requests; coarser below that, where a minute's p95
-# is one request's time and the line is more gaps than line.
+# Per minute while most minutes have requests; coarser below that, where a minute's p95 is
+# one request's time and the line is more gaps than line.
 STEP_MINUTES = (1, 5)
-DENSE_PER_MINUTE = 2
+DENSE_SHARE = 0.5  # of the minutes with a request
 
 _SCOPE = """app_id = {app_id:UUID} AND org_id = {org_id:UUID}
   AND timestamp >= {start:DateTime64(3, 'UTC')} AND timestamp < {end:DateTime64(3, 'UTC')}"""
@@ -62,20 +62,23 @@ def window_ending(now: datetime) -> tuple[datetime, datetime]:
 
 async def over_time(store: AnalyticsStore, app_id: str, org_id: str, start: datetime, end: datetime) -> pl.DataFrame:
     """t, requests, errors, p50_ms, p95_ms per minute of [start, end), or per STEP_MINUTES[1]
-    minutes when requests are sparse (see DENSE_PER_MINUTE). Every step is present: one
-    without requests has 0 requests and no response times (a gap in the line, not a 0)."""
-    frame = await _per_step(store, app_id, org_id, start, end, STEP_MINUTES[0])
-    if 0 < frame["requests"].sum() < DENSE_PER_MINUTE * (end - start) / timedelta(minutes=1):
-        frame = await _per_step(store, app_id, org_id, start, end, STEP_MINUTES[1])
-    return frame
+    minutes (from the step `start` falls in) when requests are sparse (see DENSE_SHARE).
+    Every step is present: one without requests has 0 requests and no response times (a gap
+    in the line, not a 0)."""
+    steps = await _per_step(store, app_id, org_id, start, end, STEP_MINUTES[0])
+    busy_minutes = int((steps["requests"] > 0).sum())
+    if 0 < busy_minutes < DENSE_SHARE * steps.height:
+        steps = await _per_step(store, app_id, org_id, start, end, STEP_MINUTES[1])
+    return steps
 
 
 async def _per_step(
     store: AnalyticsStore, app_id: str, org_id: str, start: datetime, end: datetime, step: int
 ) -> pl.DataFrame:
-    frame = await query_frame(store, _PER_STEP, {**_params(app_id, org_id, start, end), "step": step})
-    # ClickHouse's steps start at multiples of `step` minutes (counted from the epoch).
+    # ClickHouse's steps start at multiples of `step` minutes (counted from the epoch): read
+    # from the one `start` falls in, so the first step is whole.
     first = start.replace(second=0, microsecond=0) - timedelta(minutes=start.minute % step)
+    frame = await query_frame(store, _PER_STEP, {**_params(app_id, org_id, first, end), "step": step})
     steps = pl.datetime_range(first, end, interval=f"{step}m", closed="left", time_zone="UTC", eager=True)
     grid = pl.DataFrame({"t": steps}).with_columns(pl.col("t").dt.cast_time_unit("us"))
     if frame.height:
