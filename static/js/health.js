@@ -61,24 +61,14 @@
 
   function start(root) {
     var appId = root.getAttribute("data-health-app");
-    var retry = 1000;
     function connect() {
-      if (!document.body.contains(root)) return;
-      var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-      var socket = new WebSocket(scheme + location.host + "/v1/applications/" + appId + "/live");
-      socket.onopen = function () { retry = 1000; status("Live", true); };
-      socket.onmessage = function (message) {
-        try {
-          var frame = JSON.parse(message.data);
-          if (frame.type === "connection") apply(frame);
-        } catch (ignored) { /* a frame we do not understand is skipped */ }
-      };
-      socket.onclose = function (event) {
-        if (event.code === 4401 || event.code === 4403) { status("Not allowed to watch this application", false); return; }
-        status("Reconnecting…", false);
-        setTimeout(connect, retry);
-        retry = Math.min(retry * 2, 30000);
-      };
+      window.nexusSocket("/v1/applications/" + appId + "/live", {
+        open: function () { status("Live", true); },
+        frame: function (frame) { if (frame.type === "connection") apply(frame); },
+        down: function () { status("Reconnecting…", false); },
+        refused: function () { status("Not allowed to watch this application", false); },
+        alive: function () { return document.body.contains(root); }
+      });
     }
     connect();
   }

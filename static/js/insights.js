@@ -6,22 +6,12 @@
 (function () {
   "use strict";
   var doc = document;
-  var retry = 1000;
 
+  // Signed out or no access (a refusal): the page simply stops being live.
   function connect(onInsight) {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + "/v1/insights/live");
-    socket.onopen = function () { retry = 1000; };
-    socket.onmessage = function (message) {
-      var frame;
-      try { frame = JSON.parse(message.data); } catch (e) { return; }
-      if (frame.type === "insight" && frame.insight) onInsight(frame.insight);
-    };
-    socket.onclose = function (event) {
-      if (event.code === 4401 || event.code === 4403) return; // signed out or no access: stop
-      window.setTimeout(function () { connect(onInsight); }, retry);
-      retry = Math.min(retry * 2, 30000);
-    };
+    window.nexusSocket("/v1/insights/live", {
+      frame: function (frame) { if (frame.type === "insight" && frame.insight) onInsight(frame.insight); }
+    });
   }
 
   /* An insight's page ---------------------------------------------------------------- */

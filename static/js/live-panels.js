@@ -4,16 +4,14 @@
  * once every data-refresh-gap seconds (a chart of the last minutes moves with every burst;
  * one of thirty days need not redraw each time). The fetch carries the announcing frame's
  * time (X-Nexus-Refresh), so the server answers from its cache only with a result computed
- * after those events were stored. One socket per application; after a reconnect every
- * panel is fetched once, for what was stored meanwhile. Dashboards authenticate with the
+ * after those events were stored. One socket per application (static/js/socket.js); after a
+ * reconnect every panel is fetched once, for what was stored meanwhile. Dashboards authenticate with the
  * session cookie, embeds with the root's data-live-token. [data-live-status] says whether
  * the page is live. (The overview's live chart is static/js/live.js.) */
 (function () {
   "use strict";
 
   var DEFAULT_GAP_S = 3;
-  var FIRST_RETRY_MS = 1000;
-  var MAX_RETRY_MS = 30000;
   var REFUSED = {
     4401: "Not live: sign in again",
     4403: "Not live: this application is not yours to watch"
@@ -63,37 +61,28 @@
       }, wait);
     }
 
-    function connect(app, retry, reconnecting) {
-      var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    function connect(app) {
       var query = token ? "?token=" + encodeURIComponent(token) : "";
-      var socket = new WebSocket(scheme + location.host + "/v1/applications/" + app + "/live" + query);
-      var opened = false;
-      socket.onopen = function () {
-        opened = true;
-        open[app] = true;
-        showState();
-        if (reconnecting) {
-          var now = new Date().toISOString();
-          byApp[app].forEach(function (panel) { schedule(panel, now); });
-        }
-      };
-      socket.onmessage = function (message) {
-        var frame;
-        try { frame = JSON.parse(message.data); } catch (e) { return; }
-        if (frame.type !== "events" || !frame.counts) return;
-        byApp[app].forEach(function (panel) { if (wants(panel, frame.counts)) schedule(panel, frame.t); });
-      };
-      socket.onclose = function (event) {
-        open[app] = false;
-        if (REFUSED[event.code]) {
-          refused = root.getAttribute("data-live-expired") || REFUSED[event.code];
+      window.nexusSocket("/v1/applications/" + app + "/live" + query, {
+        open: function (reconnected) {
+          open[app] = true;
           showState();
-          return;
+          if (reconnected) {
+            var now = new Date().toISOString();
+            byApp[app].forEach(function (panel) { schedule(panel, now); });
+          }
+        },
+        frame: function (frame) {
+          if (frame.type !== "events" || !frame.counts) return;
+          byApp[app].forEach(function (panel) { if (wants(panel, frame.counts)) schedule(panel, frame.t); });
+        },
+        down: function () { open[app] = false; showState(); },
+        refused: function (code) {
+          open[app] = false;
+          refused = root.getAttribute("data-live-expired") || REFUSED[code];
+          showState();
         }
-        showState();
-        var next = opened ? FIRST_RETRY_MS : Math.min(retry * 2, MAX_RETRY_MS);
-        setTimeout(function () { connect(app, next, true); }, next);
-      };
+      });
     }
 
     // The refresh's request says which stored events it is for (see the header above).
@@ -104,7 +93,7 @@
       panel.nexusSince = null;
     });
 
-    apps.forEach(function (app) { connect(app, FIRST_RETRY_MS, false); });
+    apps.forEach(connect);
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -45,26 +45,16 @@
     var appId = wrapper.getAttribute("data-live-app");
     var pending = 0;
     var socket = null;
-    var retry = 1000;
     var stopped = false;
 
     function connect() {
-      var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-      socket = new WebSocket(scheme + location.host + "/v1/applications/" + appId + "/live");
-      socket.onopen = function () { retry = 1000; status("Live", true); };
-      socket.onmessage = function (message) {
-        try {
-          var frame = JSON.parse(message.data);
-          if (frame.type === "events") pending += frame.total;
-        } catch (ignored) { /* a frame we do not understand is skipped */ }
-      };
-      socket.onclose = function (event) {
-        if (stopped) return;
-        if (event.code === 4401 || event.code === 4403) { status("Not allowed to watch this application", false); return; }
-        status("Reconnecting…", false);
-        setTimeout(function () { if (!stopped) connect(); }, retry);
-        retry = Math.min(retry * 2, 30000);
-      };
+      socket = window.nexusSocket("/v1/applications/" + appId + "/live", {
+        open: function () { status("Live", true); },
+        frame: function (frame) { if (frame.type === "events") pending += frame.total; },
+        down: function () { status("Reconnecting…", false); },
+        refused: function () { status("Not allowed to watch this application", false); },
+        alive: function () { return !stopped; }
+      });
     }
 
     var ticker = setInterval(function () {
