@@ -71,7 +71,7 @@ def series_figure(
     traces = []
     for label in labels:
         rows = frame.filter(pl.col("series") == label).sort("t")
-        x = [t.strftime(_TIME_FORMAT) for t in rows["t"].to_list()]
+        x = time_labels(rows)
         y = rows["value"].to_list()
         hover = f"%{{y:{_value_format(integral)}}}<extra>{_escape(label)}</extra>"
         trace: dict[str, Any] = {"name": label, "x": x, "y": y, "hovertemplate": hover}
@@ -219,7 +219,8 @@ def _overlaid(figure: Figure) -> tuple[list[dict[str, Any]], Figure]:
     return data, {**figure, "data": data}
 
 
-def _times(frame: pl.DataFrame) -> list[str]:
+def time_labels(frame: pl.DataFrame) -> list[str]:
+    """The frame's `t` as Plotly's x values."""
     return [t.strftime(_TIME_FORMAT) for t in frame["t"].to_list()]
 
 
@@ -230,7 +231,7 @@ def _band(
     rows = frame.filter(pl.col("lower").is_not_null() & pl.col("upper").is_not_null())
     if integral:  # counts: a band below zero says nothing
         rows = rows.with_columns(pl.col("lower").clip(lower_bound=0))
-    x = _times(rows)
+    x = time_labels(rows)
     edge = {"type": "scatter", "mode": "lines", "x": x, "line": {"width": 0}, "showlegend": False}
     hover = f"%{{y:{_value_format(integral)}}}<extra>{_escape(name)}</extra>"
     upper = {**edge, "name": f"{name} (upper)", "y": rows["upper"].to_list(), "hovertemplate": hover}
@@ -262,7 +263,7 @@ def with_anomalies(figure: Figure, detected: pl.DataFrame, *, integral: bool) ->
         "type": "scatter",
         "mode": "markers",
         "name": "Anomaly",
-        "x": _times(flagged),
+        "x": time_labels(flagged),
         "y": flagged["value"].to_list(),
         "customdata": flagged["expected"].to_list(),
         "marker": {"size": 9, "symbol": "circle-open", "line": {"width": 2}},
@@ -284,7 +285,7 @@ def with_forecast(figure: Figure, predicted: pl.DataFrame, *, integral: bool, se
         "type": "scatter",
         "mode": "lines",
         "name": "Forecast",
-        "x": _times(predicted),
+        "x": time_labels(predicted),
         "y": predicted["forecast"].to_list(),
         "line": {"width": 2, "dash": "dash"},
         "hovertemplate": f"%{{y:{_value_format(integral)}}}<extra>Forecast</extra>",

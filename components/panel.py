@@ -112,11 +112,17 @@ def live_events(spec: QuerySpec, chart_type: str) -> str:
     return ALL_EVENTS if ALL_EVENTS in names else " ".join(names)
 
 
+def live_settings(spec: QuerySpec, chart_type: str, now: datetime) -> dict[str, Any]:
+    """What static/js/live-panels.js needs of a panel besides its application (see
+    components/panel.html and the embed widget)."""
+    return {"live_gap": live_gap_s(spec, chart_type, now), "live_events": live_events(spec, chart_type)}
+
+
 def panel_view(panel: Any, dashboard: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     """What the panel card shows around its (lazily loaded) chart, and what keeps it live:
     the application whose events refresh it, which events, and how often at most."""
     base = f"/dashboards/{dashboard['id']}/panels/{panel.id}"
-    gap = live_gap_s(panel.query, panel.chart_type, now or datetime.now(UTC))
+    live = live_settings(panel.query, panel.chart_type, now or datetime.now(UTC))
     return {
         "id": panel.id,
         "title": panel.title or auto_title(panel.query),
@@ -127,7 +133,6 @@ def panel_view(panel: Any, dashboard: dict[str, Any], now: datetime | None = Non
         "height": panel.height,
         "url": base,
         "csv_url": f"/v1/dashboards/{dashboard['id']}/panels/{panel.id}/data.csv",
-        "live_app": panel_app_id(dashboard, panel.query) if gap is not None else None,
-        "live_gap": gap,
-        "live_events": live_events(panel.query, panel.chart_type),
+        "live_app": panel_app_id(dashboard, panel.query) if live["live_gap"] is not None else None,
+        **live,
     }

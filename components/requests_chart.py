@@ -12,13 +12,11 @@ from typing import Any
 
 import polars as pl
 
-from components.charts import Figure, base_layout
-
-_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # naive UTC: Plotly has no time zones
+from components.charts import Figure, base_layout, time_labels
 
 
 def requests_figure(steps: pl.DataFrame) -> Figure:
-    x = [t.strftime(_TIME_FORMAT) for t in steps["t"].to_list()]
+    x = time_labels(steps)
     errors = steps["errors"].to_list()
     traces: list[dict[str, Any]] = [
         {

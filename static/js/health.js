@@ -61,16 +61,13 @@
 
   function start(root) {
     var appId = root.getAttribute("data-health-app");
-    function connect() {
-      window.nexusSocket("/v1/applications/" + appId + "/live", {
-        open: function () { status("Live", true); },
-        frame: function (frame) { if (frame.type === "connection") apply(frame); },
-        down: function () { status("Reconnecting…", false); },
-        refused: function () { status("Not allowed to watch this application", false); },
-        alive: function () { return document.body.contains(root); }
-      });
-    }
-    connect();
+    window.nexusSocket("/v1/applications/" + appId + "/live", {
+      open: function () { status("Live", true); },
+      frame: function (frame) { if (frame.type === "connection") apply(frame); },
+      down: function () { status("Reconnecting…", false); },
+      refused: function () { status("Not allowed to watch this application", false); },
+      alive: function () { return document.body.contains(root); }
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -5,9 +5,10 @@
  * one of thirty days need not redraw each time). The fetch carries the announcing frame's
  * time (X-Nexus-Refresh), so the server answers from its cache only with a result computed
  * after those events were stored. One socket per application (static/js/socket.js); after a
- * reconnect every panel is fetched once, for what was stored meanwhile. Dashboards authenticate with the
- * session cookie, embeds with the root's data-live-token. [data-live-status] says whether
- * the page is live. (The overview's live chart is static/js/live.js.) */
+ * reconnect every panel is fetched once, for what was stored meanwhile. Dashboards
+ * authenticate with the session cookie, embeds with the root's data-live-token.
+ * [data-live-status] says whether the page is live. (The overview's live chart is
+ * static/js/live.js.) */
 (function () {
   "use strict";
 

@@ -81,17 +81,9 @@ async def _per_step(
     frame = await query_frame(store, _PER_STEP, {**_params(app_id, org_id, first, end), "step": step})
     steps = pl.datetime_range(first, end, interval=f"{step}m", closed="left", time_zone="UTC", eager=True)
     grid = pl.DataFrame({"t": steps}).with_columns(pl.col("t").dt.cast_time_unit("us"))
-    if frame.height:
-        frame = frame.with_columns(pl.from_epoch("t", "s").dt.replace_time_zone("UTC").dt.cast_time_unit("us"))
-        grid = grid.join(frame, on="t", how="left")
-    else:
-        grid = grid.with_columns(
-            pl.lit(None, pl.UInt64).alias("requests"),
-            pl.lit(None, pl.UInt64).alias("errors"),
-            pl.lit(None, pl.Float64).alias("p50_ms"),
-            pl.lit(None, pl.Float64).alias("p95_ms"),
-        )
-    return grid.with_columns(pl.col("requests", "errors").fill_null(0).cast(pl.Int64))
+    # (An empty result keeps its typed columns: the join then gives every step nulls.)
+    frame = frame.with_columns(pl.from_epoch("t", "s").dt.replace_time_zone("UTC").dt.cast_time_unit("us"))
+    return grid.join(frame, on="t", how="left").with_columns(pl.col("requests", "errors").fill_null(0).cast(pl.Int64))
 
 
 async def endpoints(

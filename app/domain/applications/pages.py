@@ -35,20 +35,27 @@ def snippets(host: str, ingest_key: str) -> dict[str, str]:
         "  // On sign-in:       nexus.identify(user.id);\n"
         "</script>"
     )
-    server = (
-        f"curl -X POST {host}/v1/events/batch \\\n"
-        f'  -H "X-API-Key: {ingest_key}" \\\n'
-        '  -H "Content-Type: application/json" \\\n'
-        """  -d '{"events": [{"event": "pageview", "distinct_id": "user-42", "properties": {"path": "/pricing"}}]}'"""
+    server = _curl(
+        f"{host}/v1/events/batch",
+        ingest_key,
+        '{"events": [{"event": "pageview", "distinct_id": "user-42", "properties": {"path": "/pricing"}}]}',
     )
-    timings = (
-        f"curl -X POST {host}/v1/performance/batch \\\n"
-        f'  -H "X-API-Key: {ingest_key}" \\\n'
-        '  -H "Content-Type: application/json" \\\n'
-        """  -d '{"metrics": [{"endpoint": "/api/orders/{id}", "method": "GET", """
-        """"status_code": 200, "duration_ms": 84.5}]}'"""
+    timings = _curl(
+        f"{host}/v1/performance/batch",
+        ingest_key,
+        '{"metrics": [{"endpoint": "/api/orders/{id}", "method": "GET", "status_code": 200, "duration_ms": 84.5}]}',
     )
     return {"browser": browser, "server": server, "timings": timings}
+
+
+def _curl(url: str, ingest_key: str, body: str) -> str:
+    """A JSON POST with the ingest key, as a shell command."""
+    return (
+        f"curl -X POST {url} \\\n"
+        f'  -H "X-API-Key: {ingest_key}" \\\n'
+        '  -H "Content-Type: application/json" \\\n'
+        f"  -d '{body}'"
+    )
 
 
 class ApplicationPages(Controller):

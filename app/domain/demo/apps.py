@@ -130,7 +130,6 @@ async def _add_starter(conn: AsyncConnection[Any], admin: Principal, app: DemoAp
     except ApiError as exc:
         log.warning("demo_dashboard_skipped", app_id=app.app_id, error=exc.code)
         return
-    app.has_starter = True
     log.info("demo_dashboard_created", app_id=app.app_id, dashboard_id=dashboard_id)
 
 
