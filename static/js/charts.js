@@ -8,6 +8,7 @@
  *                                charts restyle on `nexus:themechange`, on a change of
  *                                <html data-theme> and of the OS colour scheme
  *   form[data-confirm]           asks before submitting (delete buttons)
+ *   select[data-submit-on-change] submits its form when changed (the dashboard's range)
  *   select[data-toggles="x"]     shows [data-show-when="x"] only for the values listed in
  *                                its data-show-values (the builder's numeric property); a
  *                                checked radio with data-toggles does the same (chart kind)
@@ -269,6 +270,7 @@
       return;
     }
     if (!(el instanceof HTMLSelectElement)) return;
+    if (el.hasAttribute("data-submit-on-change") && el.form) el.form.requestSubmit();
     if (el.hasAttribute("data-toggles")) syncToggles(el);
     if (el.hasAttribute("data-names-app")) loadNames(el.value);
   });

@@ -381,3 +381,34 @@ def test_panels_update_live_as_events_arrive(page: Any, server: Server) -> None:
 
     _ingest(server, app["ingest_key"], [{"event": "order", "distinct_id": f"b{i}"} for i in range(4)])
     page.wait_for_function(_number_is(panel["id"], 5), timeout=8000)  # no reload
+
+
+def test_view_a_dashboard_over_another_range(page: Any, server: Server) -> None:
+    token = server.admin_token()
+    status, app = server.api("POST", "/v1/applications", token, {"name": "Range shop", "type": "web"})
+    assert status == 201, app
+    earlier = (datetime.now(UTC) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _ingest(
+        server, app["ingest_key"], [{"event": "order", "distinct_id": f"u{i}", "timestamp": earlier} for i in range(4)]
+    )
+    status, dashboard = server.api("POST", "/v1/dashboards", token, {"name": "Orders", "app_id": app["id"]})
+    assert status == 201, dashboard
+    query = {"events": ["order"], "range": "1h", "interval": "minute"}
+    server.api(
+        "POST",
+        f"/v1/dashboards/{dashboard['id']}/panels",
+        token,
+        {"title": "Orders", "chart_type": "number", "query": query},
+    )
+    sign_in(page, server)
+    page.goto(f"/dashboards/{dashboard['id']}")
+    expect(page.locator("article.dash-panel")).to_contain_text("Last hour")
+    expect(page.locator(DRAWN)).to_have_count(1)
+    assert page.evaluate("() => document.querySelector('.chart__plot').data[0].value") == 0
+
+    page.get_by_label("Time range", exact=True).select_option("24h")  # the page follows the choice at once
+    expect(page).to_have_url(re.compile(r"\?range=24h$"))
+    expect(page.locator("article.dash-panel")).to_contain_text("Last 24 hours")
+    expect(page.locator(DRAWN)).to_have_count(1)
+    assert page.evaluate("() => document.querySelector('.chart__plot').data[0].value") == 4
+    snap(page, "dashboard-viewed-over-a-range")

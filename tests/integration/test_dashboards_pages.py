@@ -291,3 +291,62 @@ async def test_a_live_refresh_takes_no_result_older_than_the_events_it_is_for(
     assert await shown({"X-Nexus-Refresh": stored_at}) == 3  # a live refresh for those events may not
     assert await shown({"X-Nexus-Refresh": stored_at}) == 3  # ...but from a result computed since
     assert await shown({"X-Nexus-Refresh": "not a time"}) == 3
+
+
+async def test_a_dashboard_viewed_over_another_range(
+    client: httpx.AsyncClient, make_org: Any, login: Any, started_app: Litestar
+) -> None:
+    owner = await make_org()
+    app_id = await _app(client, owner)
+    today = day_start(0)
+    await insert_events(
+        started_app,
+        app_id,
+        owner.org_id,
+        [event("signup", today - timedelta(days=d, hours=1)) for d in range(4) for _ in range(d + 1)],
+    )
+    dashboard = (
+        await client.post("/v1/dashboards", json={"name": "Growth", "app_id": app_id}, headers=owner.headers)
+    ).json()
+    body = {"chart_type": "number", "query": {"events": ["signup"], "range": "24h", "interval": "hour"}}
+    panel = (await client.post(f"/v1/dashboards/{dashboard['id']}/panels", json=body, headers=owner.headers)).json()
+    browser = await login(owner)
+    url = f"/dashboards/{dashboard['id']}"
+    panel_url = f"{url}/panels/{panel['id']}"
+
+    async def shown(query: str = "") -> int:
+        return int(_figure((await browser.get(panel_url + query, headers=HX)).text)["data"][0]["value"])
+
+    page = await browser.get(url, params={"range": "7d"})
+    assert page.status_code == 200
+    assert '<option value="7d" selected>Last 7 days</option>' in page.text
+    assert f'hx-get="{panel_url}?range=7d"' in page.text  # the panel is fetched over the week...
+    assert f'href="/v1/dashboards/{dashboard["id"]}/panels/{panel["id"]}/data.csv?range=7d"' in page.text
+    assert "Last 7 days" in page.text  # ...and says so under its title
+    assert await shown("?range=7d") == 1 + 2 + 3 + 4
+    assert await shown() < 10  # nothing was saved: on its own it is still the last 24 hours
+    saved = (await client.get(f"/v1/dashboards/{dashboard['id']}", headers=owner.headers)).json()
+    assert saved["panels"][0]["query"]["range"] == "24h"
+
+    # The API gives the same numbers over the same range, and its CSV too.
+    data = await client.get(
+        f"/v1/dashboards/{dashboard['id']}/panels/{panel['id']}/data", params={"range": "7d"}, headers=owner.headers
+    )
+    assert data.status_code == 200
+    assert data.json()["totals"][0]["value"] == 10
+    csv = await client.get(
+        f"/v1/dashboards/{dashboard['id']}/panels/{panel['id']}/data.csv",
+        params={"range": "7d"},
+        headers=owner.headers,
+    )
+    assert csv.text.strip().splitlines()[-1].endswith(",10")
+
+    # "Each panel's range" is the empty choice; anything else is refused, never a 500.
+    assert '<option value="" selected>' in (await browser.get(url, params={"range": ""})).text
+    assert (await browser.get(url, params={"range": "2w"})).status_code == 400
+    assert (await browser.get(panel_url, params={"range": "2w"}, headers=HX)).status_code == 400
+    refused = await client.get(
+        f"/v1/dashboards/{dashboard['id']}/panels/{panel['id']}/data", params={"range": "2w"}, headers=owner.headers
+    )
+    assert refused.status_code == 400
+    assert "error" in refused.json()

@@ -28,6 +28,15 @@ RANGE_LABELS: dict[str, str] = {
     "30d": "Last 30 days",
     "90d": "Last 90 days",
 }
+# The interval each range reads best at (the overview's "auto", a dashboard viewed over a range).
+USUAL_INTERVAL: dict[str, Interval] = {
+    "15m": "minute",
+    "1h": "minute",
+    "24h": "hour",
+    "7d": "hour",
+    "30d": "day",
+    "90d": "day",
+}
 # The timeseries API's range when `from` is not given, per interval.
 DEFAULT_SPAN: dict[str, timedelta] = {
     "minute": timedelta(hours=1),

@@ -29,14 +29,7 @@ OverviewRange = Literal["live", "15m", "1h", "24h", "7d", "30d", "custom"]
 RANGE_CHOICES = [("live", "Live")] + [(name, label) for name, label in timerange.RANGE_LABELS.items() if name != "90d"]
 RANGE_CHOICES.append(("custom", "Custom"))
 # The interval each range reads best at; the picker can override it.
-DEFAULT_INTERVAL: dict[str, Interval] = {
-    "15m": "minute",
-    "1h": "minute",
-    "24h": "hour",
-    "7d": "hour",
-    "30d": "day",
-    "custom": "hour",
-}
+DEFAULT_INTERVAL: dict[str, Interval] = {**timerange.USUAL_INTERVAL, "custom": "hour"}
 
 
 def live_figure(per_second: pl.DataFrame) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from app.core.auth import Permission, requires
 from app.core.deps import CurrentPrincipal, Db
 from app.core.pagination import Page, decode_cursor, page_of
+from app.domain.analytics.schemas import RangeName
 from app.domain.dashboards import export, panel_runs, queries, service
 from app.domain.dashboards.schemas import (
     Dashboard,
@@ -32,6 +33,17 @@ AnyRequest = Request[Any, Any, Any]
 def _set(data: msgspec.Struct) -> dict[str, Any]:
     """The fields a PATCH body actually carried."""
     return {name: getattr(data, name) for name in data.__struct_fields__ if getattr(data, name) is not msgspec.UNSET}
+
+
+# A dashboard viewed over one range (app/domain/dashboards/ranges.py).
+ViewedRange = Annotated[
+    RangeName | None,
+    QueryParameter(
+        description="The numbers over this range ending now instead of the panel's own, as the dashboard page "
+        "shows them when viewed over a range: the panel's interval is kept where it fits the range, else the "
+        "range's usual one. Retention panels keep their weeks."
+    ),
+]
 
 
 class DashboardController(Controller):
@@ -172,10 +184,16 @@ class DashboardController(Controller):
         "GET /v1/applications/{app_id}/timeseries with the same event, interval, from and to gives the same points.",
     )
     async def panel_data(
-        self, dashboard_id: FromPath[UUID], panel_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
+        self,
+        dashboard_id: FromPath[UUID],
+        panel_id: FromPath[UUID],
+        db: Db,
+        principal: CurrentPrincipal,
+        state: State,
+        range: ViewedRange = None,
     ) -> PanelData:
         _, panel, result = await panel_runs.panel_data(
-            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id)
+            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), range_name=range
         )
         return export.panel_data(panel, result)
 
@@ -185,9 +203,15 @@ class DashboardController(Controller):
         media_type="text/csv",
     )
     async def panel_csv(
-        self, dashboard_id: FromPath[UUID], panel_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
+        self,
+        dashboard_id: FromPath[UUID],
+        panel_id: FromPath[UUID],
+        db: Db,
+        principal: CurrentPrincipal,
+        state: State,
+        range: ViewedRange = None,
     ) -> Response[bytes]:
         _, panel, result = await panel_runs.panel_data(
-            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id)
+            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), range_name=range
         )
         return export.csv_response(panel, result)

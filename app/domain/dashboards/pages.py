@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.core.auth import Permission, requires
@@ -16,7 +16,7 @@ from app.core.deps import CurrentPrincipal, Db
 from app.core.errors import ApiError
 from app.core.pages import flash, read_form, redirect, render
 from app.domain.applications import queries as applications
-from app.domain.dashboards import queries, service
+from app.domain.dashboards import queries, ranges, service
 from app.domain.dashboards.schemas import DashboardCreate
 from app.domain.dashboards.views import AnyRequest, can_write, organisation_apps
 from components.panel import panel_view
@@ -86,10 +86,19 @@ class DashboardPages(Controller):
 
     @get("/{dashboard_id:uuid}")
     async def detail(
-        self, request: AnyRequest, dashboard_id: FromPath[UUID], db: Db, principal: CurrentPrincipal
+        self,
+        request: AnyRequest,
+        dashboard_id: FromPath[UUID],
+        db: Db,
+        principal: CurrentPrincipal,
+        range: FromQuery[str | None] = None,
     ) -> Template:
+        """The dashboard, each panel over its own range or, with `range`, all over that one."""
         row, panel_rows = await service.get(db, principal, str(dashboard_id))
-        panels = [panel_view(service.to_panel(p), row) for p in panel_rows]
+        viewed = ranges.chosen(range)
+        panels = [
+            panel_view(ranges.viewed_over(service.to_panel(p), viewed), row, viewed_range=viewed) for p in panel_rows
+        ]
         app = await applications.get(db, principal.org_id, row["app_id"]) if row["app_id"] else None
         return render(
             request,
@@ -98,6 +107,8 @@ class DashboardPages(Controller):
             dashboard=row,
             app=app,
             panels=panels,
+            range_choices=ranges.CHOICES,
+            viewed_range=viewed or "",
             can_write=can_write(principal),
         )
 

@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.core.auth import Permission, Principal, requires
@@ -22,7 +22,7 @@ from app.domain.analytics import service as analytics
 from app.domain.analytics.funnels import WINDOW_LABELS
 from app.domain.analytics.schemas import ALL_EVENTS, Mode, SeenName
 from app.domain.applications import queries as applications
-from app.domain.dashboards import forms, panel_runs, service
+from app.domain.dashboards import forms, panel_runs, ranges, service
 from app.domain.dashboards.schemas import TOTAL_CHARTS, Panel, PanelOptions
 from app.domain.dashboards.views import (
     AnyRequest,
@@ -180,11 +180,14 @@ class PanelPages(Controller):
         db: Db,
         principal: CurrentPrincipal,
         state: State,
+        range: FromQuery[str | None] = None,
     ) -> Template:
-        """htmx: the panel's body (its chart, loaded lazily); a browser: the panel alone."""
+        """htmx: the panel's body (its chart, loaded lazily); a browser: the panel alone.
+        Over its own range, or `range` when its dashboard is viewed over one."""
         store = state.engines.clickhouse
         dashboard, row = await service.get_panel(db, principal, str(dashboard_id), str(panel_id))
-        panel = service.to_panel(row)
+        viewed = ranges.chosen(range)
+        panel = ranges.viewed_over(service.to_panel(row), viewed)
         body, error = None, None
         # A live refresh (new events were stored) takes no cached result older than them.
         newer_than = panel_runs.refreshed_after(request.headers.get(panel_runs.REFRESH_HEADER))
@@ -204,7 +207,7 @@ class PanelPages(Controller):
             "pages/dashboards/panel.html",
             nav="dashboards",
             dashboard=dashboard,
-            panel=panel_view(panel, dashboard),
+            panel=panel_view(panel, dashboard, viewed_range=viewed),
             body=body,
             error=error,
             edit_url=edit_url,

@@ -43,7 +43,7 @@ STARTER_PANELS = (
         query=QuerySpec(range="7d", funnel=FunnelSpec(steps=["pageview", "signup", "purchase"], window="1d")),
     ),
     PanelCreate(
-        title="Most viewed pages, last 24 hours",
+        title="Most viewed pages",
         chart_type="table",
         query=QuerySpec(events=["pageview"], breakdown="path", breakdown_limit=10, range="24h"),
         height=5,
@@ -77,7 +77,7 @@ def dashboard_name(profile: Profile) -> str:
 
 def _description(profile: Profile) -> str:
     return (
-        f"{_short_name(profile)}'s traffic, revenue, signup funnel and errors, from the demo's synthetic events. "
+        f"Traffic, revenue, signup funnel and errors of {_short_name(profile)}, from the demo's synthetic events. "
         "Edit, duplicate, reorder or delete any panel, or add your own."
     )
 
