@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -11,6 +12,8 @@ import pytest
 from litestar import Litestar
 
 from app.domain.analytics.kpis import LIVE_WINDOW_S
+
+VOID_ELEMENTS = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
 @pytest.fixture
@@ -56,6 +59,32 @@ async def test_kpi_fragment_refreshes(seeded: dict[str, Any]) -> None:
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
     assert 'hx-trigger="every 10s"' in fragment.text
+    # One root, the element swapped: the ingest health line inside it is replaced, not added
+    # again beside it on every refresh.
+    roots = _top_level_elements(fragment.text)
+    assert roots == [("div", "overview-kpis")]
+    assert fragment.text.count('id="ingest-health"') == 1
+
+
+def _top_level_elements(html: str) -> list[tuple[str, str | None]]:
+    """(tag, id) of each element at the top of an HTML fragment."""
+    found: list[tuple[str, str | None]] = []
+    depth = 0
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            nonlocal depth
+            if depth == 0:
+                found.append((tag, dict(attrs).get("id")))
+            if tag not in VOID_ELEMENTS:
+                depth += 1
+
+        def handle_endtag(self, tag: str) -> None:
+            nonlocal depth
+            depth -= 1
+
+    Parser().feed(html)
+    return found
 
 
 @pytest.mark.parametrize("query", ["range=1h", "range=24h&compare=true", "range=7d&interval=day", "range=30d"])
