@@ -43,6 +43,17 @@ def _is_flagged(point: dict[str, Any], data: dict[str, Any]) -> bool:
     return point.get("t") == data.get("at")
 
 
+def reference_line(data: dict[str, Any]) -> tuple[str, float] | None:
+    """The level the value was judged against, to draw beside it: for a regression its own
+    baseline (a p95 of 600 ms regressed from 170 ms is under the 1,000 ms target, and a target
+    line alone would make the evidence look like no problem at all), else the target."""
+    baseline = data.get("baseline")
+    if str(data.get("detector", "")).endswith("_regression") and isinstance(baseline, int | float):
+        return "Baseline", float(baseline)
+    target = data.get("threshold_ms", data.get("threshold"))
+    return ("Target", float(target)) if isinstance(target, int | float) else None
+
+
 def evidence_figure(series: list[dict[str, Any]], data: dict[str, Any]) -> Figure:
     points = [p for p in series if p.get("t") is not None]
     times = _times(points)
@@ -67,15 +78,16 @@ def evidence_figure(series: list[dict[str, Any]], data: dict[str, Any]) -> Figur
             "hovertemplate": "%{y:,.4~g}<extra>" + metric + "</extra>",
         }
     )
-    target = data.get("threshold_ms", data.get("threshold"))
-    if isinstance(target, int | float) and x:
+    reference = reference_line(data)
+    if reference is not None and x:
+        name, level = reference
         traces.append(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "name": "Target",
+                "name": name,
                 "x": x_range or [x[0], x[-1]],
-                "y": [target, target],
+                "y": [level, level],
                 "line": {"width": 1, "dash": "dash"},
                 "hoverinfo": "skip",
             }
@@ -122,4 +134,7 @@ def evidence_summary(series: list[dict[str, Any]], data: dict[str, Any]) -> str:
     text = f"{metric.capitalize()} over the last {len(series)} minutes; latest {last.get('value')}"
     if last.get("expected") is not None:
         text += f" against an expected {last['expected']}"
+    reference = reference_line(data)
+    if reference is not None:
+        text += f"; {reference[0].lower()} {reference[1]:g}"
     return text + "."

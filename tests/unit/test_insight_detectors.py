@@ -195,3 +195,23 @@ def test_evidence_figure_draws_the_band_the_value_and_the_flagged_point() -> Non
     assert one_minute["layout"]["xaxis"]["range"] == [t.strftime("%Y-%m-%d %H:%M:%S") for t in shown]
     assert one_minute["data"][1]["x"] == one_minute["layout"]["xaxis"]["range"]
     assert "range" not in figure["layout"]["xaxis"]  # an hour of minutes needs no help
+
+
+def test_a_regression_is_drawn_against_its_own_baseline() -> None:
+    from components.evidence import evidence_figure, evidence_summary
+
+    # 600 ms is under the 1,000 ms target but 3.5 times this endpoint's usual 170 ms.
+    regressed = detectors_perf.latency(summary(p95_recent=600.0))[APP].drafts[0]
+    assert regressed.data["detector"] == "p95_regression"
+    minutes_seen = [{"t": (END - timedelta(minutes=m)).isoformat(), "value": 600.0} for m in range(3)]
+    figure = evidence_figure(minutes_seen, regressed.data)
+    assert [t["name"] for t in figure["data"]] == ["P95 ms", "Baseline"]
+    assert figure["data"][1]["y"] == [170.0, 170.0]
+    assert evidence_summary(minutes_seen, regressed.data).endswith("; baseline 170.")
+    # 3% of requests failing is under the 5% target, but thirty times the usual 0.1%.
+    errors = detectors_perf.error_rate(summary(err_recent=6, err_base=5))[APP].drafts[0]
+    assert errors.data["detector"] == "error_rate_regression"
+    reference = evidence_figure(minutes_seen, errors.data)["data"][1]
+    assert (reference["name"], reference["y"]) == ("Baseline", [0.001, 0.001])
+    over = detectors_perf.latency(summary(p95_recent=2400.0, slow_recent=30))[APP].drafts[0]
+    assert evidence_figure(minutes_seen, over.data)["data"][1]["name"] == "Target"  # over the target: the target
