@@ -17,6 +17,7 @@ from app.domain.demo.apps import admin_principal
 from app.domain.demo.dashboards import STARTER_PANELS, dashboard_name
 from app.domain.demo.profiles import PROFILES
 from app.domain.demo.runner import DemoApp, DemoTraffic, ensure_demo, submit_live
+from app.domain.demo.shape import OPENING_DELAY, to_ms
 from app.settings import Settings
 
 
@@ -89,6 +90,13 @@ async def test_demo_creates_three_apps_with_history_once_and_live_ticks(started_
     assert all(row["status"] == "active" for row in rows)
     assert all(row["demo"]["filled_until"] == now.isoformat() for row in rows)
     assert all(row["demo"]["filled_from"] == (now - timedelta(hours=2)).isoformat() for row in rows)
+    # Each opens with a traffic spike a few minutes after it was made.
+    opening = now + OPENING_DELAY
+    assert all(row["demo"]["opening_at"] == opening.isoformat() for row in rows)
+    assert {app.profile.opening_ms for app in apps} == {to_ms(opening)}
+    hour = (now, now + timedelta(hours=1))
+    openings = [a.kind for app in apps for a in app.generator().anomalies(*hour) if a.start == opening]
+    assert openings == ["spike"] * len(apps)
     events = {app.app_id: await _count(started_app, "events", app.app_id) for app in apps}
     metrics = {app.app_id: await _count(started_app, "performance_metrics", app.app_id) for app in apps}
     for app in apps:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +11,7 @@ import polars as pl
 import pytest
 
 from app.domain.demo.profiles import PROFILES, SAAS, SHOP, Profile
-from app.domain.demo.shape import session_rate
+from app.domain.demo.shape import OPENING_FACTOR, OPENING_MINUTES, session_rate, to_ms
 from app.domain.demo.traffic import TrafficGenerator, anomalies, generate_events, generate_metrics
 from app.domain.ingest.prepare import EVENT_SCHEMA, METRIC_SCHEMA
 
@@ -169,3 +170,19 @@ def test_latency_regressions_slow_one_endpoint() -> None:
         assert slow > 2, (profile.key, anomaly)
         others = during.filter(~hit)["duration_ms"].median() / before.filter(~hit)["duration_ms"].median()  # type: ignore[operator]
         assert 0.7 < others < 1.4
+
+
+def test_an_application_opens_with_a_spike() -> None:
+    # A quiet hour (weekly incidents fall in the daytime), on the hour: the hours before it are
+    # drawn as without it.
+    opening = MONDAY + timedelta(days=1, hours=2)
+    window, before = (opening, opening + timedelta(minutes=30)), (opening - timedelta(minutes=30), opening)
+    for profile in PROFILES:
+        opened = dataclasses.replace(profile, opening_ms=to_ms(opening))
+        assert anomalies(opened, *before) == []
+        [spike] = anomalies(opened, *window)
+        assert (spike.kind, spike.start, spike.factor) == ("spike", opening, OPENING_FACTOR)
+        assert spike.end - spike.start == timedelta(minutes=OPENING_MINUTES)
+        # (Sessions begun before it still send their events at the usual rate.)
+        assert _events(opened, *window).height > 2 * _events(profile, *window).height
+        assert _events(opened, *before).equals(_events(profile, *before))

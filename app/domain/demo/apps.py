@@ -1,12 +1,13 @@
 """The demo applications: three in the admin's organisation, created when missing through
 the applications service (so each has an ingest key and an audit entry), each with a starter
 dashboard (app/domain/demo/dashboards.py), and marked in their settings:
-`{"demo": {"profile", "seed", "filled_from", "filled_until", "starter_dashboard"}}`, where
-[filled_from, filled_until) is the stored history (app/domain/demo/history.py)."""
+`{"demo": {"profile", "seed", "opening_at", "filled_from", "filled_until", "starter_dashboard"}}`,
+where [filled_from, filled_until) is the stored history (app/domain/demo/history.py) and
+opening_at when the application's opening incident begins (app/domain/demo/shape.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from app.domain.applications import service as applications
 from app.domain.demo import queries
 from app.domain.demo.dashboards import create_starter
 from app.domain.demo.profiles import BY_KEY, PROFILES, Profile
+from app.domain.demo.shape import OPENING_DELAY, to_ms
 from app.domain.demo.traffic import SEED, TrafficGenerator
 from app.engines import Engines
 from app.settings import Settings
@@ -47,6 +49,9 @@ class DemoApp:
         profile = BY_KEY.get(demo.get("profile", ""))
         if profile is None:
             return None
+        opening = _parse(demo.get("opening_at"))
+        if opening is not None:
+            profile = replace(profile, opening_ms=to_ms(opening))
         return cls(
             profile=profile,
             app_id=row["id"],
@@ -85,8 +90,8 @@ async def admin_principal(conn: AsyncConnection[Any], email: str) -> Principal |
     return accounts_service.principal_for(row, "demo") if row else None
 
 
-async def ensure_apps(engines: Engines, settings: Settings) -> list[DemoApp]:
-    """The demo applications of the admin's organisation, created when missing."""
+async def ensure_apps(engines: Engines, settings: Settings, now: datetime) -> list[DemoApp]:
+    """The demo applications of the admin's organisation, created when missing (at `now`)."""
     assert engines.postgres.pool is not None
     box = SecretBox(settings.security.encryption_keys)
     async with engines.postgres.pool.connection() as conn:
@@ -107,7 +112,9 @@ async def ensure_apps(engines: Engines, settings: Settings) -> list[DemoApp]:
             try:
                 async with conn.transaction():
                     row = await applications.create(conn, box, admin, fields, None)
-                    await queries.mark_demo(conn, admin.org_id, row["id"], {"profile": profile.key, "seed": SEED})
+                    opening = now + OPENING_DELAY
+                    demo = {"profile": profile.key, "seed": SEED, "opening_at": opening.isoformat()}
+                    await queries.mark_demo(conn, admin.org_id, row["id"], demo)
             except ApiError:  # an application of the customer's own already has the name
                 log.warning("demo_app_skipped", name=profile.name, reason="name taken")
                 continue

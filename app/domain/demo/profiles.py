@@ -67,6 +67,9 @@ class Profile:
     products: tuple[str, ...]
     endpoints: tuple[Endpoint, ...]
     requests_per_session: float  # API requests behind each session
+    # Of one application rather than the profile: when its opening incident begins (Unix ms;
+    # app/domain/demo/shape.py, OPENING_*), from its demo settings. None: no opening incident.
+    opening_ms: int | None = None
 
 
 COUNTRIES: Weighted = (

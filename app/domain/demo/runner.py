@@ -59,7 +59,7 @@ async def ensure_demo(
     Idempotent: a second call stores only what is missing (nothing, for the same `now`)."""
     now = now or _now()
     window = _window(settings, window)
-    apps = await ensure_apps(engines, settings)
+    apps = await ensure_apps(engines, settings, now)
     started = time.perf_counter()
     stored = await fill_forward(engines, apps, now, window)
     stored += await fill_backward(engines, apps, now - window)
@@ -167,10 +167,10 @@ class DemoTraffic:
 
     async def _generate(self) -> None:
         engines, event_writer, metric_writer = self._engines, *self._writers
-        self.apps = await ensure_apps(engines, self._settings)
+        now = _now()
+        self.apps = await ensure_apps(engines, self._settings, now)
         if not self.apps:
             return
-        now = _now()
         started = time.perf_counter()
         caught_up = await fill_forward(engines, self.apps, now, self._window)
         log.info("demo_traffic_started", apps=len(self.apps), caught_up_events=caught_up)

@@ -3,7 +3,8 @@
 Pure functions of a profile, a seed and instants. Anomalies are placed one per week
 (`ANOMALY_EVERY`), on a weekday afternoon or morning (UTC) when there is traffic to see
 them against, and their kind rotates week by week, so any four weeks hold a spike, a drop
-and a latency regression.
+and a latency regression. An application the demo creates also gets an opening spike soon
+after (`OPENING_*`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ SEED = 20_260_101
 ANOMALY_EVERY = timedelta(days=7)
 AnomalyKind = Literal["spike", "drop", "latency"]
 ANOMALY_KINDS: tuple[AnomalyKind, ...] = ("spike", "drop", "latency")
+# A week is long to wait for the first incident: a demo application also gets an opening one,
+# OPENING_DELAY after it is created (Profile.opening_ms), so a first visit finds the insights
+# inbox at work. A spike, the one kind the detectors can tell within minutes at any demo
+# volume: a drop or one endpoint's slowdown needs more traffic than a quiet demo hour has
+# (MIN_REQUESTS per endpoint in five minutes, in app/domain/insights/detectors.py).
+OPENING_DELAY = timedelta(minutes=5)
+OPENING_MINUTES = 45
+OPENING_FACTOR = 4.0
 Rng = np.random.Generator
 
 
@@ -135,14 +144,21 @@ def _anomaly_of_period(profile: Profile, seed: int, period: int) -> Anomaly:
     )
 
 
+def _opening(profile: Profile) -> Anomaly | None:
+    if profile.opening_ms is None:
+        return None
+    start = datetime.fromtimestamp(profile.opening_ms / 1000, UTC)
+    return Anomaly(kind="spike", start=start, end=start + timedelta(minutes=OPENING_MINUTES), factor=OPENING_FACTOR)
+
+
 def anomalies_ms(profile: Profile, seed: int, start_ms: int, end_ms: int) -> list[Anomaly]:
     period_ms = int(ANOMALY_EVERY.total_seconds() * 1000)
-    found = []
-    for period in range(start_ms // period_ms, (end_ms - 1) // period_ms + 1):
-        anomaly = _anomaly_of_period(profile, seed, period)
-        if anomaly.start_ms < end_ms and anomaly.end_ms > start_ms:
-            found.append(anomaly)
-    return found
+    placed = [_anomaly_of_period(profile, seed, p) for p in range(start_ms // period_ms, (end_ms - 1) // period_ms + 1)]
+    opening = _opening(profile)
+    if opening is not None:
+        placed.append(opening)
+    found = [anomaly for anomaly in placed if anomaly.start_ms < end_ms and anomaly.end_ms > start_ms]
+    return sorted(found, key=lambda anomaly: anomaly.start_ms)
 
 
 def anomalies(profile: Profile, start: datetime, end: datetime, seed: int = SEED) -> list[Anomaly]:
