@@ -243,7 +243,7 @@ async def test_viewers_read_but_cannot_triage_and_other_orgs_see_nothing(
 
 
 async def test_observe_updates_instead_of_duplicating_and_snooze_wakes_on_escalation(
-    started_app: Litestar, client: httpx.AsyncClient, make_org: Any
+    started_app: Litestar, client: httpx.AsyncClient, make_org: Any, login: Any
 ) -> None:
     owner = await make_org()
     app_id = await make_app(client, owner)
@@ -254,6 +254,10 @@ async def test_observe_updates_instead_of_duplicating_and_snooze_wakes_on_escala
     assert await history_kinds(client, owner, iid) == ["created"]  # a 5 % move is not material
     await service.observe(ctx, owner.org_id, app_id, draft(severity="medium", data={"value": 300.0}))
     assert await history_kinds(client, owner, iid) == ["created", "updated"]
+    # The page says what changed: the number, since the severity did not move.
+    page = (await (await login(owner)).get(f"/insights/{iid}")).text
+    assert "saw it change (105 → 300)" in page  # from the last observation
+    assert "medium → medium" not in page
 
     response = await client.post(f"/v1/insights/{iid}/snooze", json={"until_escalates": True}, headers=owner.headers)
     assert response.status_code == 200

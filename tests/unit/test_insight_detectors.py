@@ -215,3 +215,11 @@ def test_a_regression_is_drawn_against_its_own_baseline() -> None:
     assert (reference["name"], reference["y"]) == ("Baseline", [0.001, 0.001])
     over = detectors_perf.latency(summary(p95_recent=2400.0, slow_recent=30))[APP].drafts[0]
     assert evidence_figure(minutes_seen, over.data)["data"][1]["name"] == "Target"  # over the target: the target
+
+
+def test_the_band_of_a_count_stops_at_zero() -> None:
+    # A quiet application (about 5 events a minute): its band would reach below zero.
+    draft = detectors.volume(minutes([*steady(level=5.0, seed=3), 92.0]))[APP].drafts[0]
+    assert draft.data["lower"] == 0.0
+    assert "(band 0 to " in draft.description
+    assert min(point["lower"] for point in draft.data["series"] if point.get("lower") is not None) >= 0.0

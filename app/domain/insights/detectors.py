@@ -116,6 +116,8 @@ def volume(frame: pl.DataFrame, config: AnomalyConfig = VOLUME_CONFIG) -> Verdic
     if frame.is_empty():
         return {}
     scored = detect_anomalies_many(since_first_value(frame, "app_id"), config, interval_s=60, by="app_id")
+    # A count is never below zero: a band reaching under it ("-10 to 38") says nothing.
+    scored = scored.with_columns(pl.col("lower").clip(lower_bound=0.0))
     method = explain(config, 60)
     verdicts: Verdicts = {}
     for (app_id,), rows in scored.group_by(["app_id"], maintain_order=True):
