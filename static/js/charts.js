@@ -42,14 +42,16 @@
       surface2: cssVar("--surface-2", "#f4f5f7"),
       danger: cssVar("--danger-solid", "#cc2f2f"),
       font: cssVar("--font-sans", "system-ui, sans-serif"),
+      // The first five far apart in hue (a top-5 breakdown): violet and blue, near the
+      // accent's indigo, come last.
       series: [
         cssVar("--accent", "#5151cd"),
         cssVar("--teal-fg", "#0b6e69"),
         cssVar("--warning-solid", "#e09400"),
-        cssVar("--violet-fg", "#6434d1"),
         cssVar("--danger-solid", "#cc2f2f"),
+        cssVar("--success-solid", "#1f9d52"),
         cssVar("--info-solid", "#2f74dd"),
-        cssVar("--success-solid", "#1f9d52")
+        cssVar("--violet-fg", "#6434d1")
       ]
     };
   }
