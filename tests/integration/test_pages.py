@@ -92,6 +92,10 @@ async def test_create_edit_rotate_delete_an_application(client: httpx.AsyncClien
     assert edited.status_code == 303
     after_edit = (await client.get(f"/v1/applications/{app['id']}", headers=owner.headers)).json()
     assert (after_edit["name"], after_edit["type"], after_edit["base_url"]) == ("Web store", "saas", None)
+    # Types by their names, as the form offers them ("SaaS", not "Saas").
+    for page in (await browser.get("/applications"), await browser.get(f"{detail_path}/setup")):
+        assert ">SaaS<" in page.text
+        assert "Saas" not in page.text
 
     assert (await browser.post(f"{detail_path}/rotate-key", data={"_csrf_token": csrf})).status_code == 303
     rotated = (await client.get(f"/v1/applications/{app['id']}", headers=owner.headers)).json()

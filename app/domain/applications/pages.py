@@ -20,6 +20,7 @@ from app.domain.applications import queries, service
 from app.domain.applications.schemas import Application, ApplicationCreate, ApplicationUpdate
 
 APP_TYPES = [("saas", "SaaS"), ("web", "Web"), ("mobile", "Mobile"), ("enterprise", "Enterprise")]
+TYPE_LABELS = dict(APP_TYPES)
 APP_STATUSES = [("learning", "Learning"), ("active", "Active"), ("paused", "Paused"), ("error", "Error")]
 
 
@@ -69,7 +70,9 @@ class ApplicationPages(Controller):
     ) -> Template:
         rows = await queries.list_page(db, principal.org_id, 200, None)
         apps = [service.to_application(row, state.secret_box) for row in rows[:200]]
-        return render(request, "pages/applications/list.html", nav="applications", applications=apps)
+        return render(
+            request, "pages/applications/list.html", nav="applications", applications=apps, type_labels=TYPE_LABELS
+        )
 
     @get("/new", guards=[requires(Permission.WRITE)])
     async def new(self, request: Request[Any, Any, Any]) -> Template:
@@ -123,6 +126,7 @@ class ApplicationPages(Controller):
             nav="applications",
             application=app,
             snippets=snippets(public_base(request), app.ingest_key),
+            type_labels=TYPE_LABELS,
             tab="setup",
         )
 
