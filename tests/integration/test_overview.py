@@ -177,3 +177,36 @@ async def test_busy_requests_are_charted_per_minute_and_none_say_what_to_do(
     assert empty.status_code == 200
     assert "No requests in the last hour" in empty.text
     assert f'href="/applications/{quiet["id"]}/setup"' in empty.text
+
+
+async def test_the_applications_list_shows_each_ones_last_day(
+    client: httpx.AsyncClient, make_org: Any, login: Any, started_app: Litestar
+) -> None:
+    owner = await make_org()
+    for name in ("Busy", "Quiet"):
+        await client.post("/v1/applications", json={"name": name, "type": "web"}, headers=owner.headers)
+    [busy] = [
+        app
+        for app in (await client.get("/v1/applications", headers=owner.headers)).json()["items"]
+        if app["name"] == "Busy"
+    ]
+    now = datetime.now(UTC)
+    events = [
+        {"event": "pageview", "distinct_id": f"u{i}", "timestamp": (now - timedelta(hours=hours)).isoformat()}
+        for i, hours in enumerate([0, 0, 0, 5, 5, 23, 30])  # the last one is older than a day
+    ]
+    await client.post("/v1/events/batch", json={"events": events}, headers={"X-API-Key": busy["ingest_key"]})
+    # Another organisation's events never reach this list.
+    other = await make_org("Other")
+    stranger = (
+        await client.post("/v1/applications", json={"name": "Busy", "type": "web"}, headers=other.headers)
+    ).json()
+    await client.post("/v1/events/batch", json={"events": events}, headers={"X-API-Key": stranger["ingest_key"]})
+
+    page = (await (await login(owner)).get("/applications")).text
+    rows = {name: page.split(f">{name}</a>")[1].split("</tr>")[0] for name in ("Busy", "Quiet")}
+    assert ">6</span>" in rows["Busy"]
+    assert 'aria-label="Events per hour over the last 24 hours, 6 in all"' in rows["Busy"]
+    assert rows["Busy"].count(",") >= 24  # a point per hour
+    assert "None yet" in rows["Quiet"]
+    assert "<svg" not in rows["Quiet"]

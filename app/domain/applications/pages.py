@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,8 +17,10 @@ from app.core.auth import Permission, Principal, requires
 from app.core.deps import CurrentPrincipal, Db
 from app.core.errors import ApiError
 from app.core.pages import flash, public_base, read_form, redirect, render
+from app.domain.analytics import activity
 from app.domain.applications import queries, service
 from app.domain.applications.schemas import Application, ApplicationCreate, ApplicationUpdate
+from components import sparkline
 
 APP_TYPES = [("saas", "SaaS"), ("web", "Web"), ("mobile", "Mobile"), ("enterprise", "Enterprise")]
 TYPE_LABELS = dict(APP_TYPES)
@@ -70,8 +73,16 @@ class ApplicationPages(Controller):
     ) -> Template:
         rows = await queries.list_page(db, principal.org_id, 200, None)
         apps = [service.to_application(row, state.secret_box) for row in rows[:200]]
+        store, app_ids = state.engines.clickhouse, [app.id for app in apps]
+        counts = await activity.per_hour(store, principal.org_id, app_ids, datetime.now(UTC))
+        last_day = {app_id: {"total": sum(n), "points": sparkline.points(n)} for app_id, n in counts.items()}
         return render(
-            request, "pages/applications/list.html", nav="applications", applications=apps, type_labels=TYPE_LABELS
+            request,
+            "pages/applications/list.html",
+            nav="applications",
+            applications=apps,
+            last_day=last_day,
+            type_labels=TYPE_LABELS,
         )
 
     @get("/new", guards=[requires(Permission.WRITE)])
