@@ -89,14 +89,7 @@ def series_figure(
                     trace["fill"] = "tozeroy"
         traces.append(trace)
     layout = base_layout(len(labels) > 1)
-    layout["xaxis"] = {
-        "type": "date",
-        "showgrid": False,
-        "tickformat": _TICK_FORMAT[interval],
-        "hoverformat": _HOVER_TIME[interval],
-        "automargin": True,
-        "fixedrange": True,
-    }
+    layout["xaxis"] = time_axis(interval)
     layout["yaxis"] = {
         "rangemode": "tozero",
         "tickformat": "~s" if integral else ",.3~s",
@@ -217,6 +210,18 @@ def _overlaid(figure: Figure) -> tuple[list[dict[str, Any]], Figure]:
     put before them (under them) without shifting the palette."""
     data = [{**trace, "meta": trace.get("meta") or {"series": i}} for i, trace in enumerate(figure["data"])]
     return data, {**figure, "data": data}
+
+
+def time_axis(interval: str) -> dict[str, Any]:
+    """An x axis of time labelled for steps of `interval` (minute, hour or day)."""
+    return {
+        "type": "date",
+        "showgrid": False,
+        "tickformat": _TICK_FORMAT[interval],
+        "hoverformat": _HOVER_TIME[interval],
+        "automargin": True,
+        "fixedrange": True,
+    }
 
 
 def time_labels(frame: pl.DataFrame) -> list[str]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from components.charts import Figure, base_layout, time_labels
+from components.charts import Figure, base_layout, time_axis, time_labels
 
 
 def requests_figure(steps: pl.DataFrame) -> Figure:
@@ -43,14 +43,7 @@ def requests_figure(steps: pl.DataFrame) -> Figure:
         }
     )
     layout = base_layout(True)
-    layout["xaxis"] = {
-        "type": "date",
-        "showgrid": False,
-        "tickformat": "%H:%M",
-        "hoverformat": "%b %d %H:%M UTC",
-        "automargin": True,
-        "fixedrange": True,
-    }
+    layout["xaxis"] = time_axis("minute")
     layout["yaxis"] = {
         "rangemode": "tozero",
         "ticksuffix": " ms",

@@ -10,7 +10,6 @@ import polars as pl
 
 from app.engines.clickhouse import AnalyticsStore, query_frame, time_param
 
-WINDOW = timedelta(hours=1)
 TOP_ENDPOINTS = 10
 # Per minute while most minutes have requests; coarser below that, where a minute's p95 is
 # one request's time and the line is more gaps than line.
@@ -56,12 +55,6 @@ def _params(app_id: str, org_id: str, start: datetime, end: datetime) -> dict[st
         "start": time_param(start, milliseconds=True),
         "end": time_param(end, milliseconds=True),
     }
-
-
-def window_ending(now: datetime) -> tuple[datetime, datetime]:
-    """The last WINDOW in whole minutes, the current minute included."""
-    end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    return end - WINDOW, end
 
 
 async def over_time(store: AnalyticsStore, app_id: str, org_id: str, start: datetime, end: datetime) -> pl.DataFrame:

@@ -89,7 +89,8 @@ class OverviewPages(Controller):
     ) -> Template:
         await service.get(db, principal, str(app_id))
         store, args = state.engines.clickhouse, (str(app_id), principal.org_id)
-        start, end = api_requests.window_ending(datetime.now(UTC))
+        # The last hour in whole minutes, the current minute the last.
+        start, end = timerange.relative("1h", "minute", datetime.now(UTC))
         steps = await api_requests.over_time(store, *args, start, end)
         endpoints = await api_requests.endpoints(store, *args, start, end)
         return render(
