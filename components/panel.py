@@ -118,15 +118,13 @@ def live_settings(spec: QuerySpec, chart_type: str, now: datetime) -> dict[str, 
     return {"live_gap": live_gap_s(spec, chart_type, now), "live_events": live_events(spec, chart_type)}
 
 
-def panel_view(
-    panel: Any, dashboard: dict[str, Any], now: datetime | None = None, viewed_range: str | None = None
-) -> dict[str, Any]:
+def panel_view(panel: Any, dashboard: dict[str, Any], now: datetime | None = None, over: str = "") -> dict[str, Any]:
     """What the panel card shows around its (lazily loaded) chart, and what keeps it live:
     the application whose events refresh it, which events, and how often at most. With
-    `viewed_range` (the dashboard viewed over one range; `panel` already asked over it), its
-    chart and CSV are fetched over that range too."""
+    `over` (the query string of the range the dashboard is viewed over; `panel` is already
+    asked over it), its chart, CSV and tools keep that range."""
     base = f"/dashboards/{dashboard['id']}/panels/{panel.id}"
-    over = f"?range={viewed_range}" if viewed_range else ""
+    over = f"?{over}" if over else ""
     live = live_settings(panel.query, panel.chart_type, now or datetime.now(UTC))
     return {
         "id": panel.id,
@@ -137,6 +135,7 @@ def panel_view(
         "width": panel.width,
         "height": panel.height,
         "url": base,
+        "over": over,
         "body_url": base + over,
         "csv_url": f"/v1/dashboards/{dashboard['id']}/panels/{panel.id}/data.csv" + over,
         "live_app": panel_app_id(dashboard, panel.query) if live["live_gap"] is not None else None,

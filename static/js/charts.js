@@ -8,7 +8,9 @@
  *                                charts restyle on `nexus:themechange`, on a change of
  *                                <html data-theme> and of the OS colour scheme
  *   form[data-confirm]           asks before submitting (delete buttons)
- *   select[data-submit-on-change] submits its form when changed (the dashboard's range)
+ *   select[data-submit-on-change] submits its form when changed (the dashboard's range),
+ *                                unless the choice shows more fields (custom from/to: their
+ *                                own button submits); fields of hidden sections are left out
  *   select[data-toggles="x"]     shows [data-show-when="x"] only for the values listed in
  *                                its data-show-values (the builder's numeric property); a
  *                                checked radio with data-toggles does the same (chart kind)
@@ -208,6 +210,19 @@
     }
   }
 
+  var LEFT_OUT = "[data-show-when][hidden] input, [data-show-when][hidden] select";
+
+  function submitChoice(form) {
+    if (form.querySelector("[data-show-when]:not([hidden])")) return;
+    form.querySelectorAll(LEFT_OUT).forEach(function (field) { field.disabled = true; });
+    form.requestSubmit();
+  }
+
+  /* Back to a page whose fields were left out of a submit: they are fields again. */
+  window.addEventListener("pageshow", function () {
+    doc.querySelectorAll(LEFT_OUT).forEach(function (field) { field.disabled = false; });
+  });
+
   function fillDatalist(id, items, describe) {
     var list = doc.getElementById(id);
     if (!list) return;
@@ -272,8 +287,8 @@
       return;
     }
     if (!(el instanceof HTMLSelectElement)) return;
-    if (el.hasAttribute("data-submit-on-change") && el.form) el.form.requestSubmit();
     if (el.hasAttribute("data-toggles")) syncToggles(el);
+    if (el.hasAttribute("data-submit-on-change") && el.form) submitChoice(el.form);
     if (el.hasAttribute("data-names-app")) loadNames(el.value);
   });
 

@@ -412,3 +412,21 @@ def test_view_a_dashboard_over_another_range(page: Any, server: Server) -> None:
     expect(page.locator(DRAWN)).to_have_count(1)
     assert page.evaluate("() => document.querySelector('.chart__plot').data[0].value") == 4
     snap(page, "dashboard-viewed-over-a-range")
+
+    # Custom times wait for both fields; the URL keeps them, and another range leaves them out.
+    page.get_by_label("Time range", exact=True).select_option("custom")
+    expect(page.get_by_label("From (UTC)")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"\?range=24h$"))  # nothing submitted yet
+    around = datetime.strptime(earlier, "%Y-%m-%dT%H:%M:%SZ")
+    page.get_by_label("From (UTC)").fill((around - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("To (UTC)").fill((around + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page).to_have_url(re.compile(r"\?range=custom&from=.+&to=.+$"))
+    expect(page.locator(DRAWN)).to_have_count(1)
+    assert page.evaluate("() => document.querySelector('.chart__plot').data[0].value") == 4
+    snap(page, "dashboard-viewed-over-fixed-times")
+
+    page.get_by_label("Time range", exact=True).select_option("1h")
+    expect(page).to_have_url(re.compile(r"\?range=1h$"))
+    expect(page.locator(DRAWN)).to_have_count(1)
+    assert page.evaluate("() => document.querySelector('.chart__plot').data[0].value") == 0

@@ -293,10 +293,11 @@ async def test_a_live_refresh_takes_no_result_older_than_the_events_it_is_for(
     assert await shown({"X-Nexus-Refresh": "not a time"}) == 3
 
 
-async def test_a_dashboard_viewed_over_another_range(
-    client: httpx.AsyncClient, make_org: Any, login: Any, started_app: Litestar
-) -> None:
-    owner = await make_org()
+async def _signups_dashboard(
+    client: httpx.AsyncClient, owner: Any, started_app: Litestar, panels: int = 1
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A dashboard of big numbers of sign-ups over the last 24 hours, `panels` of them, over
+    sign-ups an hour before today began (1) and each day before (2, 3, 4)."""
     app_id = await _app(client, owner)
     today = day_start(0)
     await insert_events(
@@ -309,7 +310,15 @@ async def test_a_dashboard_viewed_over_another_range(
         await client.post("/v1/dashboards", json={"name": "Growth", "app_id": app_id}, headers=owner.headers)
     ).json()
     body = {"chart_type": "number", "query": {"events": ["signup"], "range": "24h", "interval": "hour"}}
-    panel = (await client.post(f"/v1/dashboards/{dashboard['id']}/panels", json=body, headers=owner.headers)).json()
+    url = f"/v1/dashboards/{dashboard['id']}/panels"
+    return dashboard, [(await client.post(url, json=body, headers=owner.headers)).json() for _ in range(panels)]
+
+
+async def test_a_dashboard_viewed_over_another_range(
+    client: httpx.AsyncClient, make_org: Any, login: Any, started_app: Litestar
+) -> None:
+    owner = await make_org()
+    dashboard, [panel] = await _signups_dashboard(client, owner, started_app)
     browser = await login(owner)
     url = f"/dashboards/{dashboard['id']}"
     panel_url = f"{url}/panels/{panel['id']}"
@@ -350,3 +359,60 @@ async def test_a_dashboard_viewed_over_another_range(
     )
     assert refused.status_code == 400
     assert "error" in refused.json()
+
+
+async def test_a_dashboard_viewed_over_fixed_times(
+    client: httpx.AsyncClient, make_org: Any, login: Any, started_app: Litestar
+) -> None:
+    owner = await make_org()
+    dashboard, [panel, other] = await _signups_dashboard(client, owner, started_app, panels=2)
+    panels_url = f"/v1/dashboards/{dashboard['id']}/panels"
+    today = day_start(0)
+    browser = await login(owner)
+    url = f"/dashboards/{dashboard['id']}"
+    panel_url = f"{url}/panels/{panel['id']}"
+    # Two days ago and the day before (the picker's datetime-local fields: no offset, UTC).
+    start, end = (
+        (today - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        (today - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+    )
+    over = urlencode({"from": f"{start}:00Z", "to": f"{end}:00Z"})
+
+    page = await browser.get(url, params={"range": "custom", "from": start, "to": end})
+    assert page.status_code == 200
+    html = page.text.replace("&amp;", "&")
+    assert '<option value="custom" selected>Custom…</option>' in html
+    assert f'value="{start}"' in html  # the fields keep the times
+    assert f'hx-get="{panel_url}?{over}"' in html
+    assert f'href="/v1/dashboards/{dashboard["id"]}/panels/{panel["id"]}/data.csv?{over}"' in html
+    shown = _figure((await browser.get(f"{panel_url}?{over}", headers=HX)).text)
+    assert int(shown["data"][0]["value"]) == 3 + 2
+
+    data = await client.get(f"{panels_url}/{panel['id']}/data?{over}", headers=owner.headers)
+    assert data.status_code == 200
+    assert data.json()["totals"][0]["value"] == 5
+    csv = await client.get(f"{panels_url}/{panel['id']}/data.csv?{over}", headers=owner.headers)
+    assert csv.text.strip().splitlines()[-1].endswith(",5")
+
+    # The panel tools bring the dashboard back over the same times.
+    assert f'action="{url}/panels/{other["id"]}/move?{over}"' in html
+    moved = await browser.post(
+        f"{url}/panels/{other['id']}/move?{over}", data={"_csrf_token": _csrf(browser), "direction": "up"}
+    )
+    assert moved.status_code in (302, 303)
+    assert moved.headers["location"] == f"{url}?{over}#panel-{other['id']}"
+
+    # Unclear times are refused, never a 500, and a refused tool changes nothing.
+    for params in ({"range": "custom"}, {"range": "custom", "from": end, "to": start}, {"from": start}):
+        assert (await browser.get(url, params=params)).status_code == 400
+    both = await client.get(
+        f"{panels_url}/{panel['id']}/data", params={"range": "7d", "from": start, "to": end}, headers=owner.headers
+    )
+    assert both.status_code == 400
+    assert both.json()["error"]["code"] == "invalid_range"
+    refused = await browser.post(
+        f"{url}/panels/{panel['id']}/delete?from=yesterday&to=today", data={"_csrf_token": _csrf(browser)}
+    )
+    assert refused.status_code == 400
+    kept = (await client.get(f"/v1/dashboards/{dashboard['id']}", headers=owner.headers)).json()
+    assert [p["id"] for p in kept["panels"]] == [other["id"], panel["id"]]

@@ -9,7 +9,7 @@ import pytest
 
 from app.core.errors import ApiError
 from app.domain.analytics.schemas import QuerySpec, RetentionSpec
-from app.domain.dashboards.ranges import chosen, viewed_over
+from app.domain.dashboards.ranges import Fixed, Relative, chosen, viewed_over
 from app.domain.dashboards.schemas import Panel
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
@@ -47,7 +47,7 @@ def test_no_choice_is_the_panel_as_saved() -> None:
     ],
 )
 def test_the_interval_is_kept_where_it_fits_the_range(interval: str, range_name: str, expected: str) -> None:
-    viewed = viewed_over(_panel(interval=interval, range="24h", events=["signup"]), range_name)  # type: ignore[arg-type]
+    viewed = viewed_over(_panel(interval=interval, range="24h", events=["signup"]), Relative(range_name))  # type: ignore[arg-type]
     assert viewed.query.range == range_name
     assert viewed.query.interval == expected
     assert viewed.query.events == ["signup"]  # the question is otherwise the same
@@ -55,19 +55,65 @@ def test_the_interval_is_kept_where_it_fits_the_range(interval: str, range_name:
 
 def test_a_pinned_range_gives_way() -> None:
     pinned = _panel(interval="day", date_from=NOW - timedelta(days=60), date_to=NOW - timedelta(days=30))
-    viewed = viewed_over(pinned, "7d")
+    viewed = viewed_over(pinned, Relative("7d"))
     assert (viewed.query.date_from, viewed.query.date_to, viewed.query.range) == (None, None, "7d")
 
 
 def test_retention_keeps_its_weeks() -> None:
     panel = _panel("retention", retention=RetentionSpec(start_event="signup", return_event="*", weeks=6))
-    assert viewed_over(panel, "7d") is panel
+    assert viewed_over(panel, Relative("7d")) is panel
+    assert viewed_over(panel, Fixed(NOW - timedelta(days=3), NOW)) is panel
 
 
 def test_the_picker_accepts_the_ranges_or_nothing() -> None:
     assert chosen(None) is None
     assert chosen("") is None
-    assert chosen("30d") == "30d"
+    assert chosen("30d") == Relative("30d")
+    assert chosen("30d").query == "range=30d"  # type: ignore[union-attr]
     with pytest.raises(ApiError) as refused:
         chosen("2w")
+    assert refused.value.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("days", "interval", "expected"),
+    [
+        (7, "hour", "hour"),  # 168 points: kept
+        (3, "minute", "hour"),  # 4,320 minutes do not fit: three days read like a week, per hour
+        (0.5, "day", "hour"),  # half a day per day is one point: like the last 24 hours, per hour
+        (0.02, "hour", "minute"),  # half an hour reads like the last hour: per minute
+        (60, "hour", "hour"),  # 1,440 points still fit a chart
+        (200, "hour", "day"),  # 4,800 do not; longer than every named range: per day
+    ],
+)
+def test_fixed_times_pin_every_panel(days: float, interval: str, expected: str) -> None:
+    start, end = NOW - timedelta(days=days), NOW
+    viewed = viewed_over(_panel(interval=interval, range="24h"), Fixed(start, end))
+    assert (viewed.query.date_from, viewed.query.date_to) == (start, end)
+    assert viewed.query.interval == expected
+
+
+def test_the_picker_reads_fixed_times_as_utc() -> None:
+    # A datetime-local field sends no offset: UTC, as the picker says; RFC 3339 too.
+    view = chosen("custom", "2026-11-20T08:00", "2026-11-27T08:00:00Z")
+    assert view == Fixed(datetime(2026, 11, 20, 8, tzinfo=UTC), datetime(2026, 11, 27, 8, tzinfo=UTC))
+    assert view.query == "from=2026-11-20T08%3A00%3A00Z&to=2026-11-27T08%3A00%3A00Z"  # type: ignore[union-attr]
+    assert chosen(None, "2026-11-20T08:00:00+02:00", "2026-11-21T00:00:00Z") == Fixed(
+        datetime(2026, 11, 20, 6, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)
+    )
+
+
+@pytest.mark.parametrize(
+    ("range_value", "date_from", "date_to"),
+    [
+        ("custom", None, None),  # custom, but no times
+        ("custom", "2026-11-20T08:00", None),
+        ("7d", "2026-11-20T08:00", "2026-11-21T08:00"),  # both kinds at once
+        ("custom", "2026-11-21T08:00", "2026-11-20T08:00"),  # reversed
+        ("custom", "last tuesday", "2026-11-20T08:00"),
+    ],
+)
+def test_the_picker_refuses_unclear_times(range_value: str, date_from: str | None, date_to: str | None) -> None:
+    with pytest.raises(ApiError) as refused:
+        chosen(range_value, date_from, date_to)
     assert refused.value.status_code == 400

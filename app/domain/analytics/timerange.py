@@ -37,6 +37,15 @@ USUAL_INTERVAL: dict[str, Interval] = {
     "30d": "day",
     "90d": "day",
 }
+
+
+def usual_interval(span: timedelta) -> Interval:
+    """The usual interval of the shortest named range at least as long as `span` (a custom
+    range reads like the named range it is closest to above); per day beyond them all."""
+    fitting = [name for name, length in RANGES.items() if span <= length]
+    return USUAL_INTERVAL[min(fitting, key=RANGES.__getitem__)] if fitting else "day"
+
+
 # The timeseries API's range when `from` is not given, per interval.
 DEFAULT_SPAN: dict[str, timedelta] = {
     "minute": timedelta(hours=1),

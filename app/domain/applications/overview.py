@@ -28,8 +28,6 @@ from components.requests_chart import requests_figure, requests_summary
 OverviewRange = Literal["live", "15m", "1h", "24h", "7d", "30d", "custom"]
 RANGE_CHOICES = [("live", "Live")] + [(name, label) for name, label in timerange.RANGE_LABELS.items() if name != "90d"]
 RANGE_CHOICES.append(("custom", "Custom"))
-# The interval each range reads best at; the picker can override it.
-DEFAULT_INTERVAL: dict[str, Interval] = {**timerange.USUAL_INTERVAL, "custom": "hour"}
 
 
 def live_figure(per_second: pl.DataFrame) -> dict[str, Any]:
@@ -122,11 +120,13 @@ class OverviewPages(Controller):
         if range == "live":
             figure = live_figure(await kpis.per_second(store, str(app_id)))
             return render(request, "pages/applications/_chart.html", figure=figure, live=True, application_id=app_id)
-        step = _interval(interval) or DEFAULT_INTERVAL[range]
         try:
             if range == "custom":
-                start, end = timerange.aligned(_local_time(date_from, "from"), _local_time(date_to, "to"), step)
+                first, last = _local_time(date_from, "from"), _local_time(date_to, "to")
+                step = _interval(interval) or timerange.usual_interval(last - first)
+                start, end = timerange.aligned(first, last, step)
             else:
+                step = _interval(interval) or timerange.USUAL_INTERVAL[range]
                 start, end = timerange.relative(range, step, datetime.now(UTC))
         except timerange.RangeError as exc:
             raise ApiError(400, "invalid_range", str(exc)) from exc

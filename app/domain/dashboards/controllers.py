@@ -14,7 +14,7 @@ from app.core.auth import Permission, requires
 from app.core.deps import CurrentPrincipal, Db
 from app.core.pagination import Page, decode_cursor, page_of
 from app.domain.analytics.schemas import RangeName
-from app.domain.dashboards import export, panel_runs, queries, service
+from app.domain.dashboards import export, panel_runs, queries, ranges, service
 from app.domain.dashboards.schemas import (
     Dashboard,
     DashboardCreate,
@@ -39,9 +39,10 @@ def _set(data: msgspec.Struct) -> dict[str, Any]:
 ViewedRange = Annotated[
     RangeName | None,
     QueryParameter(
-        description="The numbers over this range ending now instead of the panel's own, as the dashboard page "
-        "shows them when viewed over a range: the panel's interval is kept where it fits the range, else the "
-        "range's usual one. Retention panels keep their weeks."
+        description="The numbers over this range ending now instead of the panel's own (or, given `from` and "
+        "`to` instead, over those times), as the dashboard page shows them when viewed over a range: the "
+        "panel's interval is kept where it fits the range, else the range's usual one. Retention panels keep "
+        "their weeks."
     ),
 ]
 
@@ -191,9 +192,12 @@ class DashboardController(Controller):
         principal: CurrentPrincipal,
         state: State,
         range: ViewedRange = None,
+        date_from: ranges.FromParam = None,
+        date_to: ranges.ToParam = None,
     ) -> PanelData:
+        view = ranges.chosen(range, date_from, date_to)
         _, panel, result = await panel_runs.panel_data(
-            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), range_name=range
+            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), view=view
         )
         return export.panel_data(panel, result)
 
@@ -210,8 +214,11 @@ class DashboardController(Controller):
         principal: CurrentPrincipal,
         state: State,
         range: ViewedRange = None,
+        date_from: ranges.FromParam = None,
+        date_to: ranges.ToParam = None,
     ) -> Response[bytes]:
+        view = ranges.chosen(range, date_from, date_to)
         _, panel, result = await panel_runs.panel_data(
-            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), range_name=range
+            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), view=view
         )
         return export.csv_response(panel, result)

@@ -92,13 +92,15 @@ class DashboardPages(Controller):
         db: Db,
         principal: CurrentPrincipal,
         range: FromQuery[str | None] = None,
+        date_from: ranges.FromParam = None,
+        date_to: ranges.ToParam = None,
     ) -> Template:
-        """The dashboard, each panel over its own range or, with `range`, all over that one."""
+        """The dashboard, each panel over its own range or, with `range` (or `from` and `to`),
+        all over that one."""
         row, panel_rows = await service.get(db, principal, str(dashboard_id))
-        viewed = ranges.chosen(range)
-        panels = [
-            panel_view(ranges.viewed_over(service.to_panel(p), viewed), row, viewed_range=viewed) for p in panel_rows
-        ]
+        view = ranges.chosen(range, date_from, date_to)
+        over = view.query if view else ""
+        panels = [panel_view(ranges.viewed_over(service.to_panel(p), view), row, over=over) for p in panel_rows]
         app = await applications.get(db, principal.org_id, row["app_id"]) if row["app_id"] else None
         return render(
             request,
@@ -108,7 +110,7 @@ class DashboardPages(Controller):
             app=app,
             panels=panels,
             range_choices=ranges.CHOICES,
-            viewed_range=viewed or "",
+            view=view,
             can_write=can_write(principal),
         )
 

@@ -181,13 +181,15 @@ class PanelPages(Controller):
         principal: CurrentPrincipal,
         state: State,
         range: FromQuery[str | None] = None,
+        date_from: ranges.FromParam = None,
+        date_to: ranges.ToParam = None,
     ) -> Template:
         """htmx: the panel's body (its chart, loaded lazily); a browser: the panel alone.
-        Over its own range, or `range` when its dashboard is viewed over one."""
+        Over its own range, or the one its dashboard is viewed over (`range`, or `from`/`to`)."""
         store = state.engines.clickhouse
         dashboard, row = await service.get_panel(db, principal, str(dashboard_id), str(panel_id))
-        viewed = ranges.chosen(range)
-        panel = ranges.viewed_over(service.to_panel(row), viewed)
+        view = ranges.chosen(range, date_from, date_to)
+        panel = ranges.viewed_over(service.to_panel(row), view)
         body, error = None, None
         # A live refresh (new events were stored) takes no cached result older than them.
         newer_than = panel_runs.refreshed_after(request.headers.get(panel_runs.REFRESH_HEADER))
@@ -207,7 +209,7 @@ class PanelPages(Controller):
             "pages/dashboards/panel.html",
             nav="dashboards",
             dashboard=dashboard,
-            panel=panel_view(panel, dashboard, viewed_range=viewed),
+            panel=panel_view(panel, dashboard, over=view.query if view else ""),
             body=body,
             error=error,
             edit_url=edit_url,
@@ -261,9 +263,10 @@ class PanelPages(Controller):
         db: Db,
         principal: CurrentPrincipal,
     ) -> Redirect:
+        back = _dashboard_url(request, dashboard_id)
         row = await service.duplicate_panel(db, principal, str(dashboard_id), str(panel_id), request)
         flash(request, "success", "Panel duplicated; the copy is right after it.")
-        return redirect(f"/dashboards/{dashboard_id}#panel-{row['id']}")
+        return redirect(f"{back}#panel-{row['id']}")
 
     @post("/{dashboard_id:uuid}/panels/{panel_id:uuid}/move", guards=[requires(Permission.WRITE)])
     async def move_panel(
@@ -274,12 +277,13 @@ class PanelPages(Controller):
         db: Db,
         principal: CurrentPrincipal,
     ) -> Redirect:
+        back = _dashboard_url(request, dashboard_id)
         await service.get_panel(db, principal, str(dashboard_id), str(panel_id))
         form = await request.form()
         offset = {"up": -1, "down": 1}.get(str(form.get("direction", "")), 0)
         if offset:
             await service.move_panel(db, principal, str(dashboard_id), str(panel_id), offset, request)
-        return redirect(f"/dashboards/{dashboard_id}#panel-{panel_id}")
+        return redirect(f"{back}#panel-{panel_id}")
 
     @post("/{dashboard_id:uuid}/panels/{panel_id:uuid}/delete", guards=[requires(Permission.WRITE)])
     async def delete_panel(
@@ -290,6 +294,15 @@ class PanelPages(Controller):
         db: Db,
         principal: CurrentPrincipal,
     ) -> Redirect:
+        back = _dashboard_url(request, dashboard_id)
         await service.delete_panel(db, principal, str(dashboard_id), str(panel_id), request)
         flash(request, "success", "Panel deleted.")
-        return redirect(f"/dashboards/{dashboard_id}")
+        return redirect(back)
+
+
+def _dashboard_url(request: AnyRequest, dashboard_id: UUID) -> str:
+    """The dashboard over the range it was viewed over: the panel tools carry it in their URL
+    (components/panel.py), read here before anything changes, so a bad one changes nothing."""
+    params = request.query_params
+    view = ranges.chosen(params.get("range"), params.get("from"), params.get("to"))
+    return f"/dashboards/{dashboard_id}" + (f"?{view.query}" if view else "")

@@ -10,9 +10,9 @@ from app.core.auth import Principal
 from app.core.errors import ApiError
 from app.domain.analytics import funnels, retention, timerange
 from app.domain.analytics import service as analytics
-from app.domain.analytics.schemas import Mode, QuerySpec, RangeName
+from app.domain.analytics.schemas import Mode, QuerySpec
 from app.domain.applications import queries as applications
-from app.domain.dashboards.ranges import viewed_over
+from app.domain.dashboards.ranges import View, viewed_over
 from app.domain.dashboards.schemas import TOTAL_CHARTS, Panel, check_kind
 from app.domain.dashboards.service import Conn, Row, get_panel, to_panel
 from app.engines.clickhouse import AnalyticsStore
@@ -50,11 +50,11 @@ async def panel_data(
     dashboard_id: str,
     panel_id: str,
     now: datetime | None = None,
-    range_name: RangeName | None = None,
+    view: View | None = None,
 ) -> tuple[Row, Panel, PanelResult]:
-    """Run a panel's query over its range (or `range_name`, see ranges.viewed_over) ending `now`."""
+    """Run a panel's query over its range (or `view`, see ranges.viewed_over) ending `now`."""
     dashboard, row = await get_panel(conn, principal, dashboard_id, panel_id)
-    panel = viewed_over(to_panel(row), range_name)
+    panel = viewed_over(to_panel(row), view)
     return dashboard, panel, await run_panel(conn, store, principal, dashboard, panel, now)
 
 
