@@ -401,6 +401,16 @@ async def test_a_dashboard_viewed_over_fixed_times(
     )
     assert moved.status_code in (302, 303)
     assert moved.headers["location"] == f"{url}?{over}#panel-{other['id']}"
+    # ...and so does the builder: its links, its form, and saving.
+    assert f'href="{url}/panels/{other["id"]}/edit?{over}"' in html
+    assert f'href="{url}/panels/new?{over}"' in html
+    edit = (await browser.get(f"{url}/panels/{panel['id']}/edit?{over}")).text.replace("&amp;", "&")
+    assert f'action="{url}/panels/{panel["id"]}?{over}"' in edit
+    saved = await _post(
+        browser, f"{url}/panels/{panel['id']}?{over}", _panel_form(_csrf(browser), chart_type="number", title="S")
+    )
+    assert saved.status_code == 303, saved.text
+    assert saved.headers["location"] == f"{url}?{over}"
 
     # Unclear times are refused, never a 500, and a refused tool changes nothing.
     for params in ({"range": "custom"}, {"range": "custom", "from": end, "to": start}, {"from": start}):

@@ -93,6 +93,7 @@ class PanelPages(Controller):
             nav="dashboards",
             status_code=status_code,
             dashboard=dashboard,
+            over=_viewed_over(request),
             panel=panel,
             apps=apps,
             values=forms.padded(values),
@@ -126,6 +127,7 @@ class PanelPages(Controller):
     async def create_panel(
         self, request: AnyRequest, dashboard_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
     ) -> Template | Redirect:
+        back = _dashboard_url(request, dashboard_id)
         row, _ = await service.get(db, principal, str(dashboard_id))
         values = await self._submitted(request)
         data, errors = forms.parse(values)
@@ -137,7 +139,7 @@ class PanelPages(Controller):
         except ApiError as exc:
             return await self._builder(request, db, principal, state, row, None, values, error_field(exc), 400)
         flash(request, "success", "Panel added.")
-        return redirect(f"/dashboards/{dashboard_id}")
+        return redirect(back)
 
     @post("/{dashboard_id:uuid}/panels/preview", guards=[requires(Permission.WRITE)])
     async def preview(
@@ -240,6 +242,7 @@ class PanelPages(Controller):
         principal: CurrentPrincipal,
         state: State,
     ) -> Template | Redirect:
+        back = _dashboard_url(request, dashboard_id)
         dashboard, row = await service.get_panel(db, principal, str(dashboard_id), str(panel_id))
         panel = service.to_panel(row)
         values = await self._submitted(request)
@@ -252,7 +255,7 @@ class PanelPages(Controller):
         except ApiError as exc:
             return await self._builder(request, db, principal, state, dashboard, panel, values, error_field(exc), 400)
         flash(request, "success", "Panel saved.")
-        return redirect(f"/dashboards/{dashboard_id}")
+        return redirect(back)
 
     @post("/{dashboard_id:uuid}/panels/{panel_id:uuid}/duplicate", guards=[requires(Permission.WRITE)])
     async def duplicate_panel(
@@ -300,9 +303,14 @@ class PanelPages(Controller):
         return redirect(back)
 
 
-def _dashboard_url(request: AnyRequest, dashboard_id: UUID) -> str:
-    """The dashboard over the range it was viewed over: the panel tools carry it in their URL
-    (components/panel.py), read here before anything changes, so a bad one changes nothing."""
+def _viewed_over(request: AnyRequest) -> str:
+    """The query string ("?range=7d", or "") of the range the dashboard was viewed over: the
+    panel tools and the builder carry it in their URLs (components/panel.py), so that they
+    bring the dashboard back over it. Read before anything changes: a bad one changes nothing."""
     params = request.query_params
     view = ranges.chosen(params.get("range"), params.get("from"), params.get("to"))
-    return f"/dashboards/{dashboard_id}" + (f"?{view.query}" if view else "")
+    return f"?{view.query}" if view else ""
+
+
+def _dashboard_url(request: AnyRequest, dashboard_id: UUID | str) -> str:
+    return f"/dashboards/{dashboard_id}{_viewed_over(request)}"
