@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.domain.analytics.schemas import FunnelSpec, QuerySpec, RetentionSpec
-from app.domain.dashboards.panel_runs import refreshed_after
+from app.domain.dashboards.panel_runs import REFRESH_HEADER, refreshed_after
 from components.panel import RETENTION_GAP_S, live_events, live_gap_s
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
@@ -41,9 +41,9 @@ def test_the_events_that_change_a_panel() -> None:
 
 def test_the_refresh_header_is_a_time_no_later_than_now() -> None:
     past = datetime.now(UTC) - timedelta(seconds=30)
-    assert refreshed_after(past.isoformat().replace("+00:00", "Z")) == pytest.approx(past.timestamp())
-    future = refreshed_after((datetime.now(UTC) + timedelta(days=1)).isoformat())
+    assert refreshed_after({REFRESH_HEADER: past.isoformat().replace("+00:00", "Z")}) == pytest.approx(past.timestamp())
+    future = refreshed_after({REFRESH_HEADER: (datetime.now(UTC) + timedelta(days=1)).isoformat()})
     assert future is not None
     assert future <= datetime.now(UTC).timestamp()
     for header in (None, "", "soon", "2026-11-27T09:30:00"):  # no offset: not a moment
-        assert refreshed_after(header) is None
+        assert refreshed_after({REFRESH_HEADER: header} if header is not None else {}) is None

@@ -193,8 +193,7 @@ class PanelPages(Controller):
         view = ranges.chosen(range, date_from, date_to)
         panel = ranges.viewed_over(service.to_panel(row), view)
         body, error = None, None
-        # A live refresh (new events were stored) takes no cached result older than them.
-        newer_than = panel_runs.refreshed_after(request.headers.get(panel_runs.REFRESH_HEADER))
+        newer_than = panel_runs.refreshed_after(request.headers)
         try:
             result = await panel_runs.run_panel(db, store, principal, dashboard, panel, newer_than=newer_than)
             extra = await _overlays(state, result, panel.chart_type, panel.options)

@@ -4,6 +4,7 @@ ending now (trends through the analytics service, funnels and retention through 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from app.core.auth import Principal
@@ -24,10 +25,12 @@ PanelResult = analytics.TrendResult | funnels.FunnelResult | retention.Retention
 REFRESH_HEADER = "x-nexus-refresh"
 
 
-def refreshed_after(header: str | None) -> float | None:
-    """From a live refresh's header, the time (epoch seconds) a result must be newer than to
-    hold the events it was asked for; None for any other fetch, or a header that is not a
-    time. A time ahead of ours counts as now (a client cannot push it further)."""
+def refreshed_after(headers: Mapping[str, str]) -> float | None:
+    """A live refresh (new events were stored) takes no cached result older than them: from
+    its REFRESH_HEADER, the time (epoch seconds) a result must be newer than to hold the events
+    it was asked for; None for any other fetch, or a header that is not a time. A time ahead
+    of ours counts as now (a client cannot push it further)."""
+    header = headers.get(REFRESH_HEADER)
     if not header:
         return None
     try:

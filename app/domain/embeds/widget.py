@@ -111,8 +111,7 @@ class EmbedPages(Controller):
         chosen = next((p for p in panels if p.id == str(panel_id)), None)
         if chosen is None:
             raise ApiError(404, "not_found", "No such panel in this embed.")
-        # A live refresh (new events were stored) takes no cached result older than them.
-        newer_than = panel_runs.refreshed_after(request.headers.get(panel_runs.REFRESH_HEADER))
+        newer_than = panel_runs.refreshed_after(request.headers)
         result = await panel_runs.run_panel(
             db, state.engines.clickhouse, _viewer(grant), dashboard, chosen, newer_than=newer_than
         )
