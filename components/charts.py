@@ -119,10 +119,12 @@ def y_ticks(top: float, integral: bool) -> dict[str, Any]:
     return {}
 
 
-def number_figure(frame: pl.DataFrame, integral: bool) -> Figure:
-    """Big numbers: one per series (the first MAX_NUMBERS), side by side."""
+def number_figure(frame: pl.DataFrame, integral: bool, previous: pl.DataFrame | None = None) -> Figure:
+    """Big numbers: one per series (the first MAX_NUMBERS), side by side; with `previous`
+    (the same panel over the previous period), each with its change from then."""
     rows = frame.head(MAX_NUMBERS).iter_rows(named=True) if frame.height else iter([{"series": "", "value": 0}])
     shown = list(rows)
+    before = _by_series(previous)
     width = 1 / len(shown)
     traces = []
     for i, row in enumerate(shown):
@@ -133,6 +135,10 @@ def number_figure(frame: pl.DataFrame, integral: bool) -> Figure:
             "number": {"valueformat": _value_format(integral), "font": {"size": 44 if len(shown) == 1 else 32}},
             "domain": {"x": [i * width, (i + 1) * width], "y": [0, 1]},
         }
+        reference = before.get(row["series"], 0) if before is not None else None
+        if reference:  # (a change from nothing has no percentage)
+            trace["mode"] = "number+delta"
+            trace["delta"] = {"reference": reference, "relative": True, "valueformat": "+.1%", "position": "bottom"}
         if len(shown) > 1:
             trace["title"] = {"text": _escape(row["series"]), "font": {"size": 13}}
         traces.append(trace)
@@ -141,19 +147,48 @@ def number_figure(frame: pl.DataFrame, integral: bool) -> Figure:
     return {"data": traces, "layout": layout}
 
 
-def table_figure(frame: pl.DataFrame, label_heading: str, integral: bool) -> Figure:
-    """A two-column table: each series (event or breakdown value) and its total."""
+def _by_series(frame: pl.DataFrame | None) -> dict[str, float] | None:
+    """A total-mode frame as {series: value}."""
+    if frame is None:
+        return None
+    return dict(zip(frame["series"].to_list(), frame["value"].to_list(), strict=True)) if frame.height else {}
+
+
+def table_figure(
+    frame: pl.DataFrame, label_heading: str, integral: bool, previous: pl.DataFrame | None = None
+) -> Figure:
+    """A table of each series (event or breakdown value) and its total; with `previous`
+    (the same panel over the previous period), its total then and the change."""
     labels = frame["series"].to_list() if frame.height else []
-    values = [format_value(v, integral) for v in frame["value"].to_list()] if frame.height else []
+    totals = frame["value"].to_list() if frame.height else []
+    headings = [_escape(label_heading), "Value"]
+    columns: list[list[str]] = [[_escape(label) for label in labels], [format_value(v, integral) for v in totals]]
+    before = _by_series(previous)
+    if before is not None:
+        then = [before.get(label, 0) for label in labels]
+        headings += ["Previous", "Change"]
+        columns += [
+            [format_value(v, integral) for v in then],
+            [change_text(v, w) for v, w in zip(totals, then, strict=True)],
+        ]
     trace = {
         "type": "table",
-        "columnwidth": [3, 1],
-        "header": {"values": [_escape(label_heading), "Value"], "align": ["left", "right"], "height": 30},
-        "cells": {"values": [[_escape(label) for label in labels], values], "align": ["left", "right"], "height": 28},
+        "columnwidth": [3, *[1] * (len(columns) - 1)],
+        "header": {"values": headings, "align": ["left", "right"], "height": 30},
+        "cells": {"values": columns, "align": ["left", "right"], "height": 28},
     }
     layout = base_layout(False)
     layout["margin"] = {"l": 0, "r": 0, "t": 0, "b": 0}
     return {"data": [trace], "layout": layout}
+
+
+def change_text(now: float, then: float) -> str:
+    """The change from `then` to `now`, "+12.5%" or "-3.0%"; "new" when there was nothing before."""
+    if now == then:
+        return "no change"
+    if not then:
+        return "new"
+    return f"{(now - then) / abs(then):+.1%}"
 
 
 def figure(
@@ -164,14 +199,17 @@ def figure(
     integral: bool,
     label_heading: str = "Series",
     stack: bool | None = None,
+    previous: pl.DataFrame | None = None,
 ) -> Figure:
-    """The Plotly figure for a panel's frame."""
+    """The Plotly figure for a panel's frame; with `previous`, the same panel over the
+    previous period (for a series chart, moved onto this period's times) beside it."""
     if chart_type in SERIES_CHARTS:
-        return series_figure(frame, chart_type, interval, integral, stack)
+        drawn = series_figure(frame, chart_type, interval, integral, stack)
+        return drawn if previous is None else with_previous_period(drawn, previous, integral=integral)
     if chart_type == "number":
-        return number_figure(frame, integral)
+        return number_figure(frame, integral, previous)
     if chart_type == "table":
-        return table_figure(frame, label_heading, integral)
+        return table_figure(frame, label_heading, integral, previous)
     raise ValueError(f"unknown chart type {chart_type!r}")
 
 
@@ -286,18 +324,43 @@ def with_forecast(figure: Figure, predicted: pl.DataFrame, *, integral: bool, se
     if predicted.height == 0:
         return figure
     data, out = _overlaid(figure)
-    line = {
-        "type": "scatter",
-        "mode": "lines",
-        "name": "Forecast",
-        "x": time_labels(predicted),
-        "y": predicted["forecast"].to_list(),
-        "line": {"width": 2, "dash": "dash"},
-        "hovertemplate": f"%{{y:{_value_format(integral)}}}<extra>Forecast</extra>",
-        "meta": {"series": series_index, "role": "forecast"},
-    }
+    line = _drawn_over(
+        predicted, "forecast", "Forecast", "dash", integral, {"series": series_index, "role": "forecast"}
+    )
     # The dashed line's legend entry stands for its band too: a panel's legend must not
     # crowd out its plot (its hover still names the band).
     out["data"] = _band(predicted, "Forecast range", series_index, integral, in_legend=False) + data + [line]
     out["layout"] = {**figure["layout"], "showlegend": True}
     return out
+
+
+def with_previous_period(figure: Figure, previous: pl.DataFrame, *, integral: bool) -> Figure:
+    """The previous period of a one-series chart (`previous`, its times already moved onto
+    this period's) as a dotted line in the series' colour. Beside several series, or stacked,
+    it would only add noise: those charts are left as they are."""
+    if len(figure["data"]) != 1 or previous.height == 0:
+        return figure
+    data, out = _overlaid(figure)
+    line = _drawn_over(
+        previous.sort("t"), "value", "Previous period", "dot", integral, {"series": 0, "role": "previous"}
+    )
+    out["data"] = [*data, line]
+    out["layout"] = {**figure["layout"], "showlegend": True}
+    return out
+
+
+def _drawn_over(
+    frame: pl.DataFrame, column: str, name: str, dash: str, integral: bool, meta: dict[str, Any]
+) -> dict[str, Any]:
+    """`column` over time as a line drawn over a chart (a forecast, the previous period), in
+    its series' colour (`meta`), named in the legend and on hover."""
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": name,
+        "x": time_labels(frame),
+        "y": frame[column].to_list(),
+        "line": {"width": 2, "dash": dash},
+        "hovertemplate": f"%{{y:{_value_format(integral)}}}<extra>{name}</extra>",
+        "meta": meta,
+    }

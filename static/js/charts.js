@@ -8,9 +8,10 @@
  *                                charts restyle on `nexus:themechange`, on a change of
  *                                <html data-theme> and of the OS colour scheme
  *   form[data-confirm]           asks before submitting (delete buttons)
- *   select[data-submit-on-change] submits its form when changed (the dashboard's range),
- *                                unless the choice shows more fields (custom from/to: their
- *                                own button submits); fields of hidden sections are left out
+ *   [data-submit-on-change]      a select or checkbox that submits its form when changed
+ *                                (the dashboard's range and comparison), unless the choice
+ *                                shows fields still empty (custom from/to: their own button
+ *                                submits); fields of hidden sections are left out
  *   select[data-toggles="x"]     shows [data-show-when="x"] only for the values listed in
  *                                its data-show-values (the builder's numeric property); a
  *                                checked radio with data-toggles does the same (chart kind)
@@ -104,6 +105,12 @@
       if (trace.type === "indicator") {
         trace.number = merge(trace.number, { font: merge(trace.number && trace.number.font, { color: p.text, family: p.font }) });
         if (trace.title) trace.title = merge(trace.title, { font: merge(trace.title.font, { color: p.muted }) });
+        // A change from the previous period: neither colour says good or bad (more errors
+        // is an increase too), so both are the muted text colour; the arrow says which way.
+        if (trace.delta) {
+          var quiet = { color: p.muted };
+          trace.delta = merge(trace.delta, { font: { color: p.muted, family: p.font, size: 15 }, increasing: quiet, decreasing: quiet });
+        }
       } else if (trace.type === "table") {
         trace.header = merge(trace.header, {
           fill: { color: p.surface2 },
@@ -213,7 +220,8 @@
   var LEFT_OUT = "[data-show-when][hidden] input, [data-show-when][hidden] select";
 
   function submitChoice(form) {
-    if (form.querySelector("[data-show-when]:not([hidden])")) return;
+    var shown = form.querySelectorAll("[data-show-when]:not([hidden]) input");
+    for (var i = 0; i < shown.length; i++) if (!shown[i].value) return; // custom times: wait for both
     form.querySelectorAll(LEFT_OUT).forEach(function (field) { field.disabled = true; });
     form.requestSubmit();
   }
@@ -284,6 +292,10 @@
     var el = event.target;
     if (el instanceof HTMLInputElement && el.type === "radio" && el.checked && el.hasAttribute("data-toggles")) {
       syncToggles(el);
+      return;
+    }
+    if (el instanceof HTMLInputElement && el.hasAttribute("data-submit-on-change") && el.form) {
+      submitChoice(el.form);
       return;
     }
     if (!(el instanceof HTMLSelectElement)) return;

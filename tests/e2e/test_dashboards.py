@@ -388,9 +388,9 @@ def test_view_a_dashboard_over_another_range(page: Any, server: Server) -> None:
     status, app = server.api("POST", "/v1/applications", token, {"name": "Range shop", "type": "web"})
     assert status == 201, app
     earlier = (datetime.now(UTC) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    _ingest(
-        server, app["ingest_key"], [{"event": "order", "distinct_id": f"u{i}", "timestamp": earlier} for i in range(4)]
-    )
+    day_before = (datetime.now(UTC) - timedelta(hours=27)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    orders = [{"event": "order", "distinct_id": f"u{i}", "timestamp": earlier} for i in range(4)]
+    _ingest(server, app["ingest_key"], orders + [{"event": "order", "distinct_id": "v", "timestamp": day_before}] * 2)
     status, dashboard = server.api("POST", "/v1/dashboards", token, {"name": "Orders", "app_id": app["id"]})
     assert status == 201, dashboard
     query = {"events": ["order"], "range": "1h", "interval": "minute"}
@@ -430,3 +430,14 @@ def test_view_a_dashboard_over_another_range(page: Any, server: Server) -> None:
     expect(page).to_have_url(re.compile(r"\?range=1h$"))
     expect(page.locator(DRAWN)).to_have_count(1)
     assert page.evaluate("() => document.querySelector('.chart__plot').data[0].value") == 0
+
+    # Beside the previous period: the big number says how it changed (4 orders, 2 the day before).
+    page.get_by_label("Time range", exact=True).select_option("24h")
+    expect(page).to_have_url(re.compile(r"\?range=24h$"))
+    page.get_by_label("Compare with previous period").check()
+    expect(page).to_have_url(re.compile(r"\?range=24h&compare=1$"))
+    expect(page.locator(DRAWN)).to_have_count(1)
+    shown = page.evaluate("() => document.querySelector('.chart__plot').data[0]")
+    assert (shown["value"], shown["delta"]["reference"]) == (4, 2)
+    expect(page.locator("article.dash-panel")).to_contain_text("+100.0%")
+    snap(page, "dashboard-beside-the-previous-period")

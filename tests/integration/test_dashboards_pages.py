@@ -426,3 +426,32 @@ async def test_a_dashboard_viewed_over_fixed_times(
     assert refused.status_code == 400
     kept = (await client.get(f"/v1/dashboards/{dashboard['id']}", headers=owner.headers)).json()
     assert [p["id"] for p in kept["panels"]] == [other["id"], panel["id"]]
+
+
+async def test_a_dashboard_beside_the_previous_period(
+    client: httpx.AsyncClient, make_org: Any, login: Any, started_app: Litestar
+) -> None:
+    owner = await make_org()
+    dashboard, [panel] = await _signups_dashboard(client, owner, started_app)
+    browser = await login(owner)
+    url = f"/dashboards/{dashboard['id']}"
+    today = day_start(0)
+    # The day before yesterday (2 sign-ups), beside the day before it (3).
+    times = {
+        "from": (today - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+        "to": (today - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    page = await browser.get(url, params={"range": "custom", **times, "compare": "1"})
+    assert page.status_code == 200
+    html = page.text.replace("&amp;", "&")
+    assert 'name="compare" value="1" data-submit-on-change checked' in html
+    over = urlencode({"from": times["from"] + ":00Z", "to": times["to"] + ":00Z"}) + "&compare=1"
+    assert f'hx-get="{url}/panels/{panel["id"]}?{over}"' in html
+    assert f'action="{url}/panels/{panel["id"]}/duplicate?{over}"' in html
+
+    [indicator] = _figure((await browser.get(f"{url}/panels/{panel['id']}?{over}", headers=HX)).text)["data"]
+    assert (indicator["value"], indicator["mode"], indicator["delta"]["reference"]) == (2, "number+delta", 3)
+    # Without it, the same panel is the number alone.
+    [alone] = _figure((await browser.get(f"{url}/panels/{panel['id']}", headers=HX)).text)["data"]
+    assert alone["mode"] == "number"
+    assert (await browser.get(url, params={"compare": "perhaps"})).status_code == 400

@@ -123,6 +123,32 @@ def test_a_panel_says_when_a_forecast_has_too_little_to_go_on() -> None:
     assert [trace["name"] for trace in body["figure"]["data"]] == ["pageview"]
 
 
+def test_a_panel_beside_the_previous_period() -> None:
+    from app.domain.analytics.anomaly_service import Overlays
+    from app.domain.analytics.schemas import TrendQuery
+    from app.domain.analytics.service import TrendResult
+    from app.domain.dashboards.views import panel_body
+
+    span = timedelta(hours=72)
+    query = TrendQuery(app_id="a", org_id="o", date_from=T0, date_to=T0 + span, interval="hour")
+    earlier = TrendQuery(app_id="a", org_id="o", date_from=T0 - span, date_to=T0, interval="hour")
+    now = TrendResult(query=query, source="events", frame=_hourly(_values()))
+    before = _hourly([v / 2 for v in _values()]).with_columns(pl.col("t") - span)
+    body = panel_body(now, "line", Overlays(detected=_detected(now.frame)), TrendResult(earlier, "events", before))
+    names = [trace["name"] for trace in body["figure"]["data"]]
+    assert names[:4] == ["Expected range (upper)", "Expected range", "pageview", "Previous period"]
+    previous = next(t for t in body["figure"]["data"] if t["name"] == "Previous period")
+    assert previous["x"][0] == "2025-03-03 00:00:00"  # moved onto this period's times
+    assert previous["y"][0] == _values()[0] / 2
+    assert body["note"] is None
+    assert "Previous period: pageview: 72 points" in body["summary"]
+    # Several series: left as they are, and the panel says why.
+    two = pl.concat([now.frame, now.frame.with_columns(pl.lit("signup").alias("series"))])
+    body = panel_body(TrendResult(query, "events", two), "line", None, TrendResult(earlier, "events", before))
+    assert body["note"] == "No comparison on a chart of several series: it would hide them."
+    assert [trace["name"] for trace in body["figure"]["data"]] == ["pageview", "signup"]
+
+
 def test_a_series_begins_at_its_first_value() -> None:
     from app.domain.analytics.anomaly import since_first_value
 

@@ -92,6 +92,43 @@ def test_big_numbers_and_tables() -> None:
         charts.figure(_totals({}), "pie", interval="day", integral=True)
 
 
+def test_big_numbers_and_tables_beside_the_previous_period() -> None:
+    before = _totals({"signup": 1000, "login": 0})
+    number = charts.figure(
+        _totals({"signup": 1250, "login": 7}), "number", interval="day", integral=True, previous=before
+    )
+    signup, login = number["data"]
+    assert signup["mode"] == "number+delta"
+    assert (signup["delta"]["reference"], signup["delta"]["relative"]) == (1000, True)
+    assert login["mode"] == "number"  # up from nothing: no percentage to show
+    table = charts.figure(
+        _totals({"/a": 12, "/b": 5, "/new": 1}),
+        "table",
+        interval="day",
+        integral=True,
+        label_heading="path",
+        previous=_totals({"/a": 10, "/b": 5, "/gone": 3}),
+    )
+    [trace] = table["data"]
+    assert trace["header"]["values"] == ["path", "Value", "Previous", "Change"]
+    assert trace["cells"]["values"][2:] == [["10", "5", "0"], ["+20.0%", "no change", "new"]]
+    assert charts.change_text(3, 4) == "-25.0%"
+
+
+def test_a_line_beside_the_previous_period() -> None:
+    now, before = _series({"signup": [3, 4, 5]}), _series({"signup": [1, 2, 2]})
+    figure = charts.figure(now, "line", interval="hour", integral=True, previous=before)
+    line, previous = figure["data"]
+    assert previous["name"] == "Previous period"
+    assert (previous["x"], previous["y"]) == (line["x"], [1, 2, 2])
+    assert (previous["line"]["dash"], previous["meta"]) == ("dot", {"series": 0, "role": "previous"})
+    assert figure["layout"]["showlegend"] is True
+    # Beside several series (or stacked ones) it would only add noise: not drawn.
+    several = _series({"a": [1, 2], "b": [3, 4]})
+    drawn = charts.figure(several, "area", interval="hour", integral=True, previous=several)
+    assert [t["name"] for t in drawn["data"]] == ["a", "b"]
+
+
 def test_labels_from_event_data_are_escaped_for_plotly() -> None:
     figure = charts.figure(_series({"<img src=x onerror=alert(1)>": [1]}), "line", interval="hour", integral=True)
     assert "<img" not in figure["data"][0]["hovertemplate"]

@@ -94,12 +94,13 @@ class DashboardPages(Controller):
         range: FromQuery[str | None] = None,
         date_from: ranges.FromParam = None,
         date_to: ranges.ToParam = None,
+        compare: FromQuery[bool] = False,
     ) -> Template:
         """The dashboard, each panel over its own range or, with `range` (or `from` and `to`),
-        all over that one."""
+        all over that one; with `compare`, each beside the period before it."""
         row, panel_rows = await service.get(db, principal, str(dashboard_id))
         view = ranges.chosen(range, date_from, date_to)
-        over = view.query if view else ""
+        over = ranges.query_string(view, compare)
         panels = [panel_view(ranges.viewed_over(service.to_panel(p), view), row, over=over) for p in panel_rows]
         app = await applications.get(db, principal.org_id, row["app_id"]) if row["app_id"] else None
         return render(
@@ -111,6 +112,8 @@ class DashboardPages(Controller):
             panels=panels,
             range_choices=ranges.CHOICES,
             view=view,
+            compare=compare,
+            over=over,
             can_write=can_write(principal),
         )
 

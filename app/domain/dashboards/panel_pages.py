@@ -185,9 +185,11 @@ class PanelPages(Controller):
         range: FromQuery[str | None] = None,
         date_from: ranges.FromParam = None,
         date_to: ranges.ToParam = None,
+        compare: FromQuery[bool] = False,
     ) -> Template:
         """htmx: the panel's body (its chart, loaded lazily); a browser: the panel alone.
-        Over its own range, or the one its dashboard is viewed over (`range`, or `from`/`to`)."""
+        Over its own range, or the one its dashboard is viewed over (`range`, or `from`/`to`);
+        with `compare`, beside the period before."""
         store = state.engines.clickhouse
         dashboard, row = await service.get_panel(db, principal, str(dashboard_id), str(panel_id))
         view = ranges.chosen(range, date_from, date_to)
@@ -197,7 +199,8 @@ class PanelPages(Controller):
         try:
             result = await panel_runs.run_panel(db, store, principal, dashboard, panel, newer_than=newer_than)
             extra = await _overlays(state, result, panel.chart_type, panel.options)
-            body = panel_body(result, panel.chart_type, extra)
+            earlier = await panel_runs.previous_period(store, result, newer_than) if compare else None
+            body = panel_body(result, panel.chart_type, extra, earlier)
         except ApiError as exc:
             if exc.status_code == 404:
                 raise
@@ -210,7 +213,7 @@ class PanelPages(Controller):
             "pages/dashboards/panel.html",
             nav="dashboards",
             dashboard=dashboard,
-            panel=panel_view(panel, dashboard, over=view.query if view else ""),
+            panel=panel_view(panel, dashboard, over=ranges.query_string(view, compare)),
             body=body,
             error=error,
             edit_url=edit_url,
@@ -303,12 +306,13 @@ class PanelPages(Controller):
 
 
 def _viewed_over(request: AnyRequest) -> str:
-    """The query string ("?range=7d", or "") of the range the dashboard was viewed over: the
+    """The query string ("?range=7d&compare=1", or "") of how the dashboard was viewed: the
     panel tools and the builder carry it in their URLs (components/panel.py), so that they
-    bring the dashboard back over it. Read before anything changes: a bad one changes nothing."""
+    bring the dashboard back as it was. Read before anything changes: a bad one changes nothing."""
     params = request.query_params
     view = ranges.chosen(params.get("range"), params.get("from"), params.get("to"))
-    return f"?{view.query}" if view else ""
+    over = ranges.query_string(view, params.get("compare") in ("1", "true"))
+    return f"?{over}" if over else ""
 
 
 def _dashboard_url(request: AnyRequest, dashboard_id: UUID | str) -> str:

@@ -7,6 +7,8 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+import msgspec
+
 from app.core.auth import Principal
 from app.core.errors import ApiError
 from app.domain.analytics import funnels, retention, timerange
@@ -86,6 +88,20 @@ async def run_panel(
     except timerange.RangeError as exc:
         raise ApiError(400, "invalid_range", str(exc)) from exc
     return await analytics.run(store, query, newer_than=newer_than)
+
+
+async def previous_period(
+    store: AnalyticsStore, result: PanelResult, newer_than: float | None = None
+) -> analytics.TrendResult | None:
+    """The same question over the period just before `result`'s, as long (None for funnels
+    and retention: their periods are cohorts and conversion windows, not a span to repeat)."""
+    if not isinstance(result, analytics.TrendResult):
+        return None
+    query = result.query
+    earlier = msgspec.structs.replace(
+        query, date_from=query.date_from - (query.date_to - query.date_from), date_to=query.date_from
+    )
+    return await analytics.run(store, earlier, newer_than=newer_than)
 
 
 async def run_people_chart(

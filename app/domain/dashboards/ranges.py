@@ -90,6 +90,15 @@ def chosen(range_value: str | None, date_from: str | None = None, date_to: str |
     return Relative(cast(RangeName, range_value))
 
 
+def query_string(view: View | None, compare: bool) -> str:
+    """How the dashboard is viewed, for the URLs of its panels and tools: the range (none:
+    each panel's own) and whether beside the previous period; "" when as saved."""
+    parts = [view.query] if view else []
+    if compare:
+        parts.append("compare=1")
+    return "&".join(parts)
+
+
 def viewed_over(panel: Panel, view: View | None) -> Panel:
     """The panel as asked over `view` (None: as saved). A pinned range gives way too. The
     panel keeps its interval unless that makes fewer than two points or more than a chart

@@ -3,8 +3,10 @@ the view model of a panel's body (its figure and text alternative)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import polars as pl
 from litestar import Request
 from litestar.response import Template
 
@@ -38,15 +40,18 @@ def panel_body(
     result: TrendResult | funnels.FunnelResult | retention.RetentionResult,
     panel_chart: str,
     overlays: Overlays | None = None,
+    previous: TrendResult | None = None,
 ) -> dict[str, Any]:
     """Everything the panel body macro draws: the figure, its text alternative, the range;
-    on a line or area chart, the expected band, anomalies and forecast when given."""
+    on a line or area chart, the expected band, anomalies and forecast when given; with
+    `previous` (the same question over the period before), that period beside this one."""
     if not isinstance(result, TrendResult):
         return people_body(result)
     query = result.query
     integral = is_integral(query)
     label_heading = export.label_heading(result)
     frame = result.frame
+    before = None if previous is None else moved_forward(previous, query.date_from - previous.query.date_from)
     figure = charts.figure(
         frame,
         panel_chart,
@@ -54,8 +59,11 @@ def panel_body(
         integral=integral,
         label_heading=label_heading,
         stack=query.aggregation in ("count", "sum"),
+        previous=before,
     )
     notes = []
+    if previous is not None and panel_chart in charts.SERIES_CHARTS and frame["series"].n_unique() > 1:
+        notes.append("No comparison on a chart of several series: it would hide them.")
     if overlays is not None and panel_chart in ("line", "area"):
         if overlays.detected is not None:
             banded = charts.with_expected_band(figure, overlays.detected, integral=integral)
@@ -66,9 +74,12 @@ def panel_body(
             figure = charts.with_forecast(figure, overlays.predicted, integral=integral)
         elif overlays.predicted is not None:  # asked for, but too little history to go on
             notes.append(f"No forecast yet: fewer than {MIN_HISTORY} {query.interval}s have a value to learn from.")
+    summary = charts.summary(frame, panel_chart, integral)
+    if before is not None:
+        summary += " Previous period: " + charts.summary(before, panel_chart, integral)
     return {
         "figure": figure,
-        "summary": charts.summary(frame, panel_chart, integral),
+        "summary": summary,
         "chart_type": panel_chart,
         "date_from": query.date_from,
         "date_to": query.date_to,
@@ -76,6 +87,13 @@ def panel_body(
         "source": result.source,
         "note": " ".join(notes) or None,
     }
+
+
+def moved_forward(previous: TrendResult, shift: timedelta) -> pl.DataFrame:
+    """The previous period's frame on this period's times (series mode), or as it is (totals)."""
+    if "t" not in previous.frame.columns:
+        return previous.frame
+    return previous.frame.with_columns(pl.col("t") + shift)
 
 
 def people_body(result: funnels.FunnelResult | retention.RetentionResult) -> dict[str, Any]:
