@@ -11,10 +11,12 @@
  *   [data-submit-on-change]      a select or checkbox that submits its form when changed
  *                                (the dashboard's range and comparison), unless the choice
  *                                shows fields still empty (custom from/to: their own button
- *                                submits); fields of hidden sections are left out
+ *                                submits)
+ *   [data-omit-empty]            a field left out of its form's submit while empty
  *   select[data-toggles="x"]     shows [data-show-when="x"] only for the values listed in
  *                                its data-show-values (the builder's numeric property); a
- *                                checked radio with data-toggles does the same (chart kind)
+ *                                checked radio with data-toggles does the same (chart kind);
+ *                                with data-disable-when-hidden, hidden fields are disabled
  *   input[data-funnel-step]      once every funnel step is filled, adds another (up to 8)
  *   select[data-names-app]       refills the builder's event/property datalists with the
  *                                names seen by the chosen application
@@ -214,21 +216,31 @@
     for (var i = 0; i < shown.length; i++) {
       var values = (shown[i].getAttribute("data-show-values") || "").split(/\s+/);
       shown[i].hidden = values.indexOf(select.value) === -1;
+      // Fields hidden this way may also be out of the form: not required, not sent.
+      if (shown[i].hasAttribute("data-disable-when-hidden")) {
+        shown[i].querySelectorAll("input, select").forEach(function (field) { field.disabled = shown[i].hidden; });
+      }
     }
   }
-
-  var LEFT_OUT = "[data-show-when][hidden] input, [data-show-when][hidden] select";
 
   function submitChoice(form) {
     var shown = form.querySelectorAll("[data-show-when]:not([hidden]) input");
     for (var i = 0; i < shown.length; i++) if (!shown[i].value) return; // custom times: wait for both
-    form.querySelectorAll(LEFT_OUT).forEach(function (field) { field.disabled = true; });
     form.requestSubmit();
   }
 
+  /* Empty optional fields ([data-omit-empty]: the dashboard's filter) stay out of the URL. */
+  doc.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || event.defaultPrevented) return;
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (field.hasAttribute("data-omit-empty") && !field.value) field.disabled = true;
+    });
+  });
+
   /* Back to a page whose fields were left out of a submit: they are fields again. */
   window.addEventListener("pageshow", function () {
-    doc.querySelectorAll(LEFT_OUT).forEach(function (field) { field.disabled = false; });
+    doc.querySelectorAll("[data-omit-empty]").forEach(function (field) { field.disabled = false; });
   });
 
   function fillDatalist(id, items, describe) {

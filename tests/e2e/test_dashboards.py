@@ -441,3 +441,36 @@ def test_view_a_dashboard_over_another_range(page: Any, server: Server) -> None:
     assert (shown["value"], shown["delta"]["reference"]) == (4, 2)
     expect(page.locator("article.dash-panel")).to_contain_text("+100.0%")
     snap(page, "dashboard-beside-the-previous-period")
+
+
+def test_filter_a_dashboard_by_a_property(page: Any, server: Server) -> None:
+    token = server.admin_token()
+    status, app = server.api("POST", "/v1/applications", token, {"name": "Plan shop", "type": "web"})
+    assert status == 201, app
+    plans = ["pro"] * 3 + ["free"] * 2
+    _ingest(
+        server,
+        app["ingest_key"],
+        [{"event": "order", "distinct_id": f"u{i}", "properties": {"plan": plan}} for i, plan in enumerate(plans)],
+    )
+    status, dashboard = server.api("POST", "/v1/dashboards", token, {"name": "Plans", "app_id": app["id"]})
+    assert status == 201, dashboard
+    query = {"events": ["order"], "range": "1h", "interval": "minute"}
+    status, panel = server.api(
+        "POST", f"/v1/dashboards/{dashboard['id']}/panels", token, {"chart_type": "number", "query": query}
+    )
+    assert status == 201, panel
+    sign_in(page, server)
+    page.goto(f"/dashboards/{dashboard['id']}")
+    page.wait_for_function(_number_is(panel["id"], 5))
+
+    page.get_by_label("Property").fill("plan")
+    page.get_by_label("Value").fill("pro")
+    page.get_by_role("button", name="Filter", exact=True).click()
+    expect(page).to_have_url(re.compile(r"\?where=plan&is=pro$"))  # the empty range is left out
+    page.wait_for_function(_number_is(panel["id"], 3))
+    expect(page.locator("article.dash-panel")).to_contain_text("plan")
+    snap(page, "dashboard-filtered")
+
+    page.get_by_role("link", name="Clear filter").click()
+    page.wait_for_function(_number_is(panel["id"], 5))

@@ -455,3 +455,48 @@ async def test_a_dashboard_beside_the_previous_period(
     [alone] = _figure((await browser.get(f"{url}/panels/{panel['id']}", headers=HX)).text)["data"]
     assert alone["mode"] == "number"
     assert (await browser.get(url, params={"compare": "perhaps"})).status_code == 400
+
+
+async def test_a_dashboard_filtered_by_a_property(
+    client: httpx.AsyncClient, make_org: Any, login: Any, started_app: Litestar
+) -> None:
+    owner = await make_org()
+    app_id = await _app(client, owner)
+    recent = datetime.now(UTC) - timedelta(hours=1)
+    plans = ["pro"] * 3 + ["free"] * 5
+    await insert_events(
+        started_app,
+        app_id,
+        owner.org_id,
+        [event("signup", recent, f"u{i}", {"plan": plan}) for i, plan in enumerate(plans)],
+    )
+    dashboard = (
+        await client.post("/v1/dashboards", json={"name": "Plans", "app_id": app_id}, headers=owner.headers)
+    ).json()
+    body = {"chart_type": "number", "query": {"events": ["signup"], "range": "24h", "interval": "hour"}}
+    panel = (await client.post(f"/v1/dashboards/{dashboard['id']}/panels", json=body, headers=owner.headers)).json()
+    browser = await login(owner)
+    url = f"/dashboards/{dashboard['id']}"
+
+    page = await browser.get(url, params={"range": "24h", "where": "plan", "is": "pro"})
+    assert page.status_code == 200
+    html = page.text.replace("&amp;", "&")
+    over = "range=24h&where=plan&is=pro"
+    assert f'hx-get="{url}/panels/{panel["id"]}?{over}"' in html
+    assert 'value="plan"' in html  # the fields keep the filter...
+    assert '<option value="plan">' in html  # ...and suggest the properties seen
+    assert f'href="{url}?range=24h">Clear filter</a>' in html
+    assert f'action="{url}/panels/{panel["id"]}/delete?{over}"' in html
+
+    async def shown(query: str) -> int:
+        return int(
+            _figure((await browser.get(f"{url}/panels/{panel['id']}?{query}", headers=HX)).text)["data"][0]["value"]
+        )
+
+    assert await shown(over) == 3
+    assert await shown("where=plan&is=free") == 5
+    assert await shown("") == 8  # nothing was saved
+    saved = (await client.get(f"/v1/dashboards/{dashboard['id']}", headers=owner.headers)).json()
+    assert saved["panels"][0]["query"]["filters"] == []
+    # Half a filter is refused, never a 500.
+    assert (await browser.get(url, params={"where": "plan"})).status_code == 400

@@ -14,7 +14,7 @@ from app.core.auth import Permission, requires
 from app.core.deps import CurrentPrincipal, Db
 from app.core.pagination import Page, decode_cursor, page_of
 from app.domain.analytics.schemas import RangeName
-from app.domain.dashboards import export, panel_runs, queries, ranges, service
+from app.domain.dashboards import export, panel_runs, queries, service, viewing
 from app.domain.dashboards.schemas import (
     Dashboard,
     DashboardCreate,
@@ -35,7 +35,7 @@ def _set(data: msgspec.Struct) -> dict[str, Any]:
     return {name: getattr(data, name) for name in data.__struct_fields__ if getattr(data, name) is not msgspec.UNSET}
 
 
-# A dashboard viewed over one range (app/domain/dashboards/ranges.py).
+# A dashboard viewed over one range (app/domain/dashboards/viewing.py).
 ViewedRange = Annotated[
     RangeName | None,
     QueryParameter(
@@ -192,10 +192,10 @@ class DashboardController(Controller):
         principal: CurrentPrincipal,
         state: State,
         range: ViewedRange = None,
-        date_from: ranges.FromParam = None,
-        date_to: ranges.ToParam = None,
+        date_from: viewing.FromParam = None,
+        date_to: viewing.ToParam = None,
     ) -> PanelData:
-        view = ranges.chosen(range, date_from, date_to)
+        view = viewing.chosen(range, date_from, date_to)
         _, panel, result = await panel_runs.panel_data(
             db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), view=view
         )
@@ -214,10 +214,10 @@ class DashboardController(Controller):
         principal: CurrentPrincipal,
         state: State,
         range: ViewedRange = None,
-        date_from: ranges.FromParam = None,
-        date_to: ranges.ToParam = None,
+        date_from: viewing.FromParam = None,
+        date_to: viewing.ToParam = None,
     ) -> Response[bytes]:
-        view = ranges.chosen(range, date_from, date_to)
+        view = viewing.chosen(range, date_from, date_to)
         _, panel, result = await panel_runs.panel_data(
             db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), view=view
         )

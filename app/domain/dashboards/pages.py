@@ -8,15 +8,17 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.datastructures import State
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app.core.auth import Permission, requires
 from app.core.deps import CurrentPrincipal, Db
 from app.core.errors import ApiError
 from app.core.pages import flash, read_form, redirect, render
+from app.domain.analytics import service as analytics
 from app.domain.applications import queries as applications
-from app.domain.dashboards import queries, ranges, service
+from app.domain.dashboards import queries, service, viewing
 from app.domain.dashboards.schemas import DashboardCreate
 from app.domain.dashboards.views import AnyRequest, can_write, organisation_apps
 from components.panel import panel_view
@@ -86,23 +88,16 @@ class DashboardPages(Controller):
 
     @get("/{dashboard_id:uuid}")
     async def detail(
-        self,
-        request: AnyRequest,
-        dashboard_id: FromPath[UUID],
-        db: Db,
-        principal: CurrentPrincipal,
-        range: FromQuery[str | None] = None,
-        date_from: ranges.FromParam = None,
-        date_to: ranges.ToParam = None,
-        compare: FromQuery[bool] = False,
+        self, request: AnyRequest, dashboard_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
     ) -> Template:
-        """The dashboard, each panel over its own range or, with `range` (or `from` and `to`),
-        all over that one; with `compare`, each beside the period before it."""
+        """The dashboard as saved or, by its query string, looked at another way (viewing.py):
+        all over one range, beside the previous period, only the events where a property has
+        a value."""
         row, panel_rows = await service.get(db, principal, str(dashboard_id))
-        view = ranges.chosen(range, date_from, date_to)
-        over = ranges.query_string(view, compare)
-        panels = [panel_view(ranges.viewed_over(service.to_panel(p), view), row, over=over) for p in panel_rows]
+        looking = viewing.viewing(request.query_params)
+        panels = [panel_view(looking.applied(service.to_panel(p)), row, over=looking.query) for p in panel_rows]
         app = await applications.get(db, principal.org_id, row["app_id"]) if row["app_id"] else None
+        names = await analytics.property_names(state.engines.clickhouse, app["id"], principal.org_id) if app else []
         return render(
             request,
             "pages/dashboards/detail.html",
@@ -110,10 +105,10 @@ class DashboardPages(Controller):
             dashboard=row,
             app=app,
             panels=panels,
-            range_choices=ranges.CHOICES,
-            view=view,
-            compare=compare,
-            over=over,
+            range_choices=viewing.CHOICES,
+            looking=looking,
+            unfiltered=viewing.Viewing(looking.view, looking.compare).query,
+            property_names=names,
             can_write=can_write(principal),
         )
 

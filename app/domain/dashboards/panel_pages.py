@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app.core.auth import Permission, Principal, requires
@@ -22,7 +22,7 @@ from app.domain.analytics import service as analytics
 from app.domain.analytics.funnels import WINDOW_LABELS
 from app.domain.analytics.schemas import ALL_EVENTS, Mode, SeenName
 from app.domain.applications import queries as applications
-from app.domain.dashboards import forms, panel_runs, ranges, service
+from app.domain.dashboards import forms, panel_runs, service, viewing
 from app.domain.dashboards.schemas import TOTAL_CHARTS, Panel, PanelOptions
 from app.domain.dashboards.views import (
     AnyRequest,
@@ -182,24 +182,19 @@ class PanelPages(Controller):
         db: Db,
         principal: CurrentPrincipal,
         state: State,
-        range: FromQuery[str | None] = None,
-        date_from: ranges.FromParam = None,
-        date_to: ranges.ToParam = None,
-        compare: FromQuery[bool] = False,
     ) -> Template:
         """htmx: the panel's body (its chart, loaded lazily); a browser: the panel alone.
-        Over its own range, or the one its dashboard is viewed over (`range`, or `from`/`to`);
-        with `compare`, beside the period before."""
+        As saved, or as its dashboard is looked at (the query string: viewing.py)."""
         store = state.engines.clickhouse
         dashboard, row = await service.get_panel(db, principal, str(dashboard_id), str(panel_id))
-        view = ranges.chosen(range, date_from, date_to)
-        panel = ranges.viewed_over(service.to_panel(row), view)
+        looking = viewing.viewing(request.query_params)
+        panel = looking.applied(service.to_panel(row))
         body, error = None, None
         newer_than = panel_runs.refreshed_after(request.headers)
         try:
             result = await panel_runs.run_panel(db, store, principal, dashboard, panel, newer_than=newer_than)
             extra = await _overlays(state, result, panel.chart_type, panel.options)
-            earlier = await panel_runs.previous_period(store, result, newer_than) if compare else None
+            earlier = await panel_runs.previous_period(store, result, newer_than) if looking.compare else None
             body = panel_body(result, panel.chart_type, extra, earlier)
         except ApiError as exc:
             if exc.status_code == 404:
@@ -213,7 +208,7 @@ class PanelPages(Controller):
             "pages/dashboards/panel.html",
             nav="dashboards",
             dashboard=dashboard,
-            panel=panel_view(panel, dashboard, over=ranges.query_string(view, compare)),
+            panel=panel_view(panel, dashboard, over=looking.query),
             body=body,
             error=error,
             edit_url=edit_url,
@@ -306,12 +301,10 @@ class PanelPages(Controller):
 
 
 def _viewed_over(request: AnyRequest) -> str:
-    """The query string ("?range=7d&compare=1", or "") of how the dashboard was viewed: the
+    """The query string ("?range=7d&compare=1", or "") of how the dashboard was looked at: the
     panel tools and the builder carry it in their URLs (components/panel.py), so that they
     bring the dashboard back as it was. Read before anything changes: a bad one changes nothing."""
-    params = request.query_params
-    view = ranges.chosen(params.get("range"), params.get("from"), params.get("to"))
-    over = ranges.query_string(view, params.get("compare") in ("1", "true"))
+    over = viewing.viewing(request.query_params).query
     return f"?{over}" if over else ""
 
 

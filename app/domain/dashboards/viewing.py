@@ -1,9 +1,10 @@
-"""A dashboard viewed over one range: every panel asked its question over that range instead
-of its own, for a look (a week instead of a day, or the week of a launch) without editing or
-saving anything."""
+"""How a dashboard is looked at, for a look without editing or saving anything: every panel
+asked its question over one range instead of its own (a week instead of a day, or the week of
+a launch), beside the period before it, or only of the events where a property has a value."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, cast
@@ -14,7 +15,7 @@ from litestar.params import QueryParameter
 
 from app.core.errors import ApiError
 from app.domain.analytics.controllers import parse_time
-from app.domain.analytics.schemas import RangeName
+from app.domain.analytics.schemas import PropertyFilter, RangeName
 from app.domain.analytics.timerange import MAX_BUCKETS, RANGE_LABELS, RANGES, STEP, USUAL_INTERVAL, usual_interval
 from app.domain.dashboards.schemas import Panel
 
@@ -90,15 +91,6 @@ def chosen(range_value: str | None, date_from: str | None = None, date_to: str |
     return Relative(cast(RangeName, range_value))
 
 
-def query_string(view: View | None, compare: bool) -> str:
-    """How the dashboard is viewed, for the URLs of its panels and tools: the range (none:
-    each panel's own) and whether beside the previous period; "" when as saved."""
-    parts = [view.query] if view else []
-    if compare:
-        parts.append("compare=1")
-    return "&".join(parts)
-
-
 def viewed_over(panel: Panel, view: View | None) -> Panel:
     """The panel as asked over `view` (None: as saved). A pinned range gives way too. The
     panel keeps its interval unless that makes fewer than two points or more than a chart
@@ -119,3 +111,55 @@ def viewed_over(panel: Panel, view: View | None) -> Panel:
     else:
         query = msgspec.structs.replace(spec, interval=interval, date_from=view.date_from, date_to=view.date_to)
     return msgspec.structs.replace(panel, query=query)
+
+
+@dataclass(frozen=True)
+class Viewing:
+    """How a dashboard is looked at, none of it saved: over one range (None: each panel's
+    own), beside the previous period or not, and only over the events where one property
+    has one value (`where`)."""
+
+    view: View | None = None
+    compare: bool = False
+    where: PropertyFilter | None = None
+
+    @property
+    def query(self) -> str:
+        """As a query string for the URLs of the panels and their tools ("" when as saved)."""
+        parts = [self.view.query] if self.view else []
+        if self.compare:
+            parts.append("compare=1")
+        if self.where is not None:
+            parts.append(urlencode({"where": self.where.property, "is": self.where.text_value()}))
+        return "&".join(parts)
+
+    def applied(self, panel: Panel) -> Panel:
+        """The panel asked over this view's range, and of the events `where` keeps."""
+        panel = viewed_over(panel, self.view)
+        if self.where is None:
+            return panel
+        query = msgspec.structs.replace(panel.query, filters=[*panel.query.filters, self.where])
+        return msgspec.structs.replace(panel, query=query)
+
+
+def viewing(params: Mapping[str, str]) -> Viewing:
+    """How a page's query string asks to look at the dashboard; 400 for anything unclear."""
+    compare = params.get("compare") or ""
+    if compare not in ("", "1", "true"):
+        raise ApiError(400, "invalid_parameter", "`compare` is 1 or absent.")
+    return Viewing(
+        chosen(params.get("range"), params.get("from"), params.get("to")),
+        bool(compare),
+        _where(params.get("where") or "", params.get("is") or ""),
+    )
+
+
+def _where(name: str, value: str) -> PropertyFilter | None:
+    if not name and not value:
+        return None
+    if not name or not value:
+        raise ApiError(400, "invalid_filter", "Give both a property (`where`) and its value (`is`) to filter by.")
+    try:
+        return msgspec.convert({"property": name.strip(), "operator": "eq", "value": value}, PropertyFilter)
+    except msgspec.ValidationError as exc:
+        raise ApiError(400, "invalid_filter", f"That filter is not usable: {exc}.") from exc

@@ -1,4 +1,4 @@
-"""A dashboard viewed over one range: what each panel then asks, and what the picker accepts."""
+"""How a dashboard is looked at: what each panel then asks, and what the page accepts."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from app.core.errors import ApiError
-from app.domain.analytics.schemas import QuerySpec, RetentionSpec
-from app.domain.dashboards.ranges import Fixed, Relative, chosen, viewed_over
+from app.domain.analytics.schemas import PropertyFilter, QuerySpec, RetentionSpec
 from app.domain.dashboards.schemas import Panel
+from app.domain.dashboards.viewing import Fixed, Relative, Viewing, chosen, viewed_over, viewing
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
@@ -116,4 +116,38 @@ def test_the_picker_reads_fixed_times_as_utc() -> None:
 def test_the_picker_refuses_unclear_times(range_value: str, date_from: str | None, date_to: str | None) -> None:
     with pytest.raises(ApiError) as refused:
         chosen(range_value, date_from, date_to)
+    assert refused.value.status_code == 400
+
+
+def test_the_page_reads_how_the_dashboard_is_looked_at() -> None:
+    assert viewing({}) == Viewing()
+    assert viewing({}).query == ""
+    looking = viewing({"range": "7d", "compare": "1", "where": " plan ", "is": "pro"})
+    assert (looking.view, looking.compare) == (Relative("7d"), True)
+    assert (looking.where.property, looking.where.operator, looking.where.value) == ("plan", "eq", "pro")  # type: ignore[union-attr]
+    assert looking.query == "range=7d&compare=1&where=plan&is=pro"
+    assert viewing({"range": "", "where": "", "is": ""}) == Viewing()  # the form's empty fields
+
+
+def test_a_filter_joins_every_panels_own() -> None:
+    own = [PropertyFilter(property="path", operator="eq", value="/")]
+    panel = _panel(range="24h", filters=own)
+    looked = viewing({"where": "plan", "is": "pro"}).applied(panel)
+    assert [(f.property, f.value) for f in looked.query.filters] == [("path", "/"), ("plan", "pro")]
+    assert viewing({}).applied(panel) is panel
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"where": "plan"},  # no value
+        {"is": "pro"},  # no property
+        {"where": "p" * 201, "is": "x"},  # longer than any property name
+        {"compare": "perhaps"},
+        {"range": "2w"},
+    ],
+)
+def test_the_page_refuses_unclear_looks(params: dict[str, str]) -> None:
+    with pytest.raises(ApiError) as refused:
+        viewing(params)
     assert refused.value.status_code == 400
