@@ -4,7 +4,7 @@ a launch), beside the period before it, or only of the events where a property h
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, cast
@@ -136,10 +136,14 @@ class Viewing:
     def applied(self, panel: Panel) -> Panel:
         """The panel asked over this view's range, and of the events `where` keeps."""
         panel = viewed_over(panel, self.view)
-        if self.where is None:
-            return panel
-        query = msgspec.structs.replace(panel.query, filters=[*panel.query.filters, self.where])
-        return msgspec.structs.replace(panel, query=query)
+        return panel if self.where is None else filtered(panel, [self.where])
+
+
+def filtered(panel: Panel, filters: Sequence[PropertyFilter]) -> Panel:
+    """The panel asked only of the events that also pass `filters` (a dashboard's filter, an
+    embed token's locked params)."""
+    query = msgspec.structs.replace(panel.query, filters=[*panel.query.filters, *filters])
+    return msgspec.structs.replace(panel, query=query)
 
 
 def viewing(params: Mapping[str, str]) -> Viewing:

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.params import FromPath
@@ -24,6 +23,7 @@ from app.domain.analytics.schemas import PropertyFilter
 from app.domain.dashboards import panel_runs
 from app.domain.dashboards import service as dashboards
 from app.domain.dashboards.schemas import Panel
+from app.domain.dashboards.viewing import filtered
 from app.domain.dashboards.views import panel_body
 from app.domain.embeds import service
 from app.domain.embeds.tokens import EmbedGrant, EmbedTokenError
@@ -55,8 +55,7 @@ def _locked(panel: Panel, params: dict[str, Any]) -> Panel:
         locked = [PropertyFilter(property=str(name), operator="eq", value=value) for name, value in params.items()]
     except (ValueError, TypeError) as exc:
         raise EmbedTokenError(401, f"The embed token's params are not usable filters: {exc}") from exc
-    query = msgspec.structs.replace(panel.query, filters=[*panel.query.filters, *locked])
-    return msgspec.structs.replace(panel, query=query)
+    return filtered(panel, locked)
 
 
 async def _grant(db: Db, state: State, token: str) -> tuple[EmbedGrant, list[str]]:
