@@ -498,5 +498,14 @@ async def test_a_dashboard_filtered_by_a_property(
     assert await shown("") == 8  # nothing was saved
     saved = (await client.get(f"/v1/dashboards/{dashboard['id']}", headers=owner.headers)).json()
     assert saved["panels"][0]["query"]["filters"] == []
+    # The API and the page's CSV link give the same numbers.
+    data_url = f"/v1/dashboards/{dashboard['id']}/panels/{panel['id']}/data"
+    assert f'href="{data_url}.csv?{over}"' in html
+    data = await client.get(data_url, params={"where": "plan", "is": "pro"}, headers=owner.headers)
+    assert data.json()["totals"][0]["value"] == 3
+    csv = await client.get(f"{data_url}.csv?{over}", headers=owner.headers)
+    assert csv.text.strip().splitlines()[-1].endswith(",3")
     # Half a filter is refused, never a 500.
     assert (await browser.get(url, params={"where": "plan"})).status_code == 400
+    half = await client.get(data_url, params={"is": "pro"}, headers=owner.headers)
+    assert (half.status_code, half.json()["error"]["code"]) == (400, "invalid_filter")

@@ -182,7 +182,8 @@ class DashboardController(Controller):
         "/{dashboard_id:uuid}/panels/{panel_id:uuid}/data",
         summary="The panel's numbers over its range ending now",
         description="`from`/`to` are the exact range used; for line, area and bar panels with one series, "
-        "GET /v1/applications/{app_id}/timeseries with the same event, interval, from and to gives the same points.",
+        "GET /v1/applications/{app_id}/timeseries with the same event, interval, from and to gives the same points. "
+        "`range` (or `from` and `to`) and `where`/`is` give the numbers a dashboard viewed that way shows.",
     )
     async def panel_data(
         self,
@@ -194,10 +195,12 @@ class DashboardController(Controller):
         range: ViewedRange = None,
         date_from: viewing.FromParam = None,
         date_to: viewing.ToParam = None,
+        where: viewing.WhereParam = None,
+        is_: viewing.IsParam = None,
     ) -> PanelData:
-        view = viewing.chosen(range, date_from, date_to)
+        looking = viewing.Viewing(viewing.chosen(range, date_from, date_to), where=viewing.where_filter(where, is_))
         _, panel, result = await panel_runs.panel_data(
-            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), view=view
+            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), looking=looking
         )
         return export.panel_data(panel, result)
 
@@ -216,9 +219,11 @@ class DashboardController(Controller):
         range: ViewedRange = None,
         date_from: viewing.FromParam = None,
         date_to: viewing.ToParam = None,
+        where: viewing.WhereParam = None,
+        is_: viewing.IsParam = None,
     ) -> Response[bytes]:
-        view = viewing.chosen(range, date_from, date_to)
+        looking = viewing.Viewing(viewing.chosen(range, date_from, date_to), where=viewing.where_filter(where, is_))
         _, panel, result = await panel_runs.panel_data(
-            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), view=view
+            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), looking=looking
         )
         return export.csv_response(panel, result)

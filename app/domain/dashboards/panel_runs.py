@@ -17,7 +17,7 @@ from app.domain.analytics.schemas import Mode, QuerySpec
 from app.domain.applications import queries as applications
 from app.domain.dashboards.schemas import TOTAL_CHARTS, Panel, check_kind
 from app.domain.dashboards.service import Conn, Row, get_panel, to_panel
-from app.domain.dashboards.viewing import View, viewed_over
+from app.domain.dashboards.viewing import Viewing
 from app.engines.clickhouse import AnalyticsStore
 
 # What a panel's query gives: a trend (line, area, bar, number, table), a funnel or cohorts.
@@ -55,11 +55,11 @@ async def panel_data(
     dashboard_id: str,
     panel_id: str,
     now: datetime | None = None,
-    view: View | None = None,
+    looking: Viewing | None = None,
 ) -> tuple[Row, Panel, PanelResult]:
-    """Run a panel's query over its range (or `view`, see viewing.viewed_over) ending `now`."""
+    """Run a panel's query over its range ending `now`, or as `looking` says (viewing.py)."""
     dashboard, row = await get_panel(conn, principal, dashboard_id, panel_id)
-    panel = viewed_over(to_panel(row), view)
+    panel = looking.applied(to_panel(row)) if looking else to_panel(row)
     return dashboard, panel, await run_panel(conn, store, principal, dashboard, panel, now)
 
 

@@ -28,6 +28,11 @@ FromParam = Annotated[
     ),
 ]
 ToParam = Annotated[str | None, QueryParameter(name="to", max_length=64, description="The end of `from`'s range.")]
+# Only the events where a property has a value: `where=plan&is=pro`.
+WhereParam = Annotated[
+    str | None, QueryParameter(max_length=200, description="A property: only the events where it has the value `is`.")
+]
+IsParam = Annotated[str | None, QueryParameter(name="is", max_length=1000, description="The value of `where`.")]
 # The dashboard's range picker: no choice keeps each panel's own range; "custom" shows from/to.
 CHOICES = [("", "Each panel's range"), *RANGE_LABELS.items(), (CUSTOM, "Custom…")]
 
@@ -154,11 +159,12 @@ def viewing(params: Mapping[str, str]) -> Viewing:
     return Viewing(
         chosen(params.get("range"), params.get("from"), params.get("to")),
         bool(compare),
-        _where(params.get("where") or "", params.get("is") or ""),
+        where_filter(params.get("where"), params.get("is")),
     )
 
 
-def _where(name: str, value: str) -> PropertyFilter | None:
+def where_filter(name: str | None, value: str | None) -> PropertyFilter | None:
+    """`where` and `is` as a filter (None when neither is given)."""
     if not name and not value:
         return None
     if not name or not value:
