@@ -3,6 +3,7 @@ dashboard's own form. Panels' pages (the builder, a panel's body) are in panel_p
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from uuid import UUID
 
@@ -107,7 +108,7 @@ class DashboardPages(Controller):
             panels=panels,
             range_choices=viewing.CHOICES,
             looking=looking,
-            unfiltered=viewing.Viewing(looking.view, looking.compare).query,
+            unfiltered=dataclasses.replace(looking, where=None).query,
             property_names=names,
             can_write=can_write(principal),
         )

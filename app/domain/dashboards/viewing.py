@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, cast
 from urllib.parse import urlencode
 
@@ -15,8 +15,8 @@ from litestar.params import QueryParameter
 
 from app.core.errors import ApiError
 from app.domain.analytics.controllers import parse_time
-from app.domain.analytics.schemas import PropertyFilter, RangeName
-from app.domain.analytics.timerange import MAX_BUCKETS, RANGE_LABELS, RANGES, STEP, USUAL_INTERVAL, usual_interval
+from app.domain.analytics.schemas import Interval, PropertyFilter, QuerySpec, RangeName
+from app.domain.analytics.timerange import MAX_BUCKETS, RANGE_LABELS, RANGES, STEP, usual_interval
 from app.domain.dashboards.schemas import Panel
 
 CUSTOM = "custom"
@@ -53,6 +53,14 @@ class Relative:
         """As a query string, which the pages and the API read alike."""
         return urlencode({"range": self.range_name})
 
+    @property
+    def span(self) -> timedelta:
+        return RANGES[self.range_name]
+
+    def asked(self, spec: QuerySpec, interval: Interval) -> QuerySpec:
+        """`spec` over this range ending now, per `interval` (a pinned range gives way)."""
+        return msgspec.structs.replace(spec, range=self.range_name, interval=interval, date_from=None, date_to=None)
+
 
 @dataclass(frozen=True)
 class Fixed:
@@ -65,6 +73,14 @@ class Fixed:
     @property
     def query(self) -> str:
         return urlencode({"from": _text(self.date_from), "to": _text(self.date_to)})
+
+    @property
+    def span(self) -> timedelta:
+        return self.date_to - self.date_from
+
+    def asked(self, spec: QuerySpec, interval: Interval) -> QuerySpec:
+        """`spec` pinned to these times, per `interval`."""
+        return msgspec.structs.replace(spec, interval=interval, date_from=self.date_from, date_to=self.date_to)
 
 
 View = Relative | Fixed
@@ -105,16 +121,8 @@ def viewed_over(panel: Panel, view: View | None) -> Panel:
     if view is None or panel.chart_type == "retention":
         return panel
     spec = panel.query
-    if isinstance(view, Relative):
-        span, usual = RANGES[view.range_name], USUAL_INTERVAL[view.range_name]
-    else:
-        span = view.date_to - view.date_from
-        usual = usual_interval(span)
-    interval = spec.interval if 2 <= span / STEP[spec.interval] <= MAX_BUCKETS else usual
-    if isinstance(view, Relative):
-        query = msgspec.structs.replace(spec, range=view.range_name, interval=interval, date_from=None, date_to=None)
-    else:
-        query = msgspec.structs.replace(spec, interval=interval, date_from=view.date_from, date_to=view.date_to)
+    fits = 2 <= view.span / STEP[spec.interval] <= MAX_BUCKETS
+    query = view.asked(spec, spec.interval if fits else usual_interval(view.span))
     return msgspec.structs.replace(panel, query=query)
 
 
