@@ -121,10 +121,9 @@ def live_settings(spec: QuerySpec, chart_type: str, now: datetime) -> dict[str, 
 def panel_view(panel: Any, dashboard: dict[str, Any], now: datetime | None = None, over: str = "") -> dict[str, Any]:
     """What the panel card shows around its (lazily loaded) chart, and what keeps it live:
     the application whose events refresh it, which events, and how often at most. With
-    `over` (the query string of the range the dashboard is viewed over; `panel` is already
-    asked over it), its chart, CSV and tools keep that range."""
+    `over` (how the dashboard is looked at, as a URL's end: viewing.Viewing.suffix; `panel` is
+    already asked that way), its chart, CSV and tools keep it."""
     base = f"/dashboards/{dashboard['id']}/panels/{panel.id}"
-    over = f"?{over}" if over else ""
     live = live_settings(panel.query, panel.chart_type, now or datetime.now(UTC))
     return {
         "id": panel.id,

@@ -96,7 +96,7 @@ class DashboardPages(Controller):
         a value."""
         row, panel_rows = await service.get(db, principal, str(dashboard_id))
         looking = viewing.viewing(request.query_params)
-        panels = [panel_view(looking.applied(service.to_panel(p)), row, over=looking.query) for p in panel_rows]
+        panels = [panel_view(looking.applied(service.to_panel(p)), row, over=looking.suffix) for p in panel_rows]
         app = await applications.get(db, principal.org_id, row["app_id"]) if row["app_id"] else None
         names = await analytics.property_names(state.engines.clickhouse, app["id"], principal.org_id) if app else []
         return render(
@@ -108,7 +108,7 @@ class DashboardPages(Controller):
             panels=panels,
             range_choices=viewing.CHOICES,
             looking=looking,
-            unfiltered=dataclasses.replace(looking, where=None).query,
+            unfiltered=dataclasses.replace(looking, where=None).suffix,
             property_names=names,
             can_write=can_write(principal),
         )

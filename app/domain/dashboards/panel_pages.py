@@ -208,7 +208,7 @@ class PanelPages(Controller):
             "pages/dashboards/panel.html",
             nav="dashboards",
             dashboard=dashboard,
-            panel=panel_view(panel, dashboard, over=looking.query),
+            panel=panel_view(panel, dashboard, over=looking.suffix),
             body=body,
             error=error,
             edit_url=edit_url,
@@ -304,8 +304,7 @@ def _viewed_over(request: AnyRequest) -> str:
     """The query string ("?range=7d&compare=1", or "") of how the dashboard was looked at: the
     panel tools and the builder carry it in their URLs (components/panel.py), so that they
     bring the dashboard back as it was. Read before anything changes: a bad one changes nothing."""
-    over = viewing.viewing(request.query_params).query
-    return f"?{over}" if over else ""
+    return viewing.viewing(request.query_params).suffix
 
 
 def _dashboard_url(request: AnyRequest, dashboard_id: UUID | str) -> str:

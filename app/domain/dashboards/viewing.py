@@ -146,6 +146,11 @@ class Viewing:
             parts.append(urlencode({"where": self.where.property, "is": self.where.text_value()}))
         return "&".join(parts)
 
+    @property
+    def suffix(self) -> str:
+        """`query` as the end of a URL: "?range=7d&compare=1", or "" when as saved."""
+        return f"?{self.query}" if self.query else ""
+
     def applied(self, panel: Panel) -> Panel:
         """The panel asked over this view's range, and of the events `where` keeps."""
         panel = viewed_over(panel, self.view)
