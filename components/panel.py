@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.domain.analytics.funnels import WINDOW_LABELS
-from app.domain.analytics.schemas import ALL_EVENTS, QuerySpec
+from app.domain.analytics.schemas import ALL_EVENTS, PropertyFilter, QuerySpec
 from app.domain.analytics.timerange import RANGE_LABELS
 from app.domain.dashboards.panel_runs import panel_app_id
 
@@ -78,10 +78,14 @@ def describe(spec: QuerySpec, chart_type: str) -> str:
         parts.append(INTERVAL_LABELS[spec.interval])
     if spec.breakdown:
         parts.append(f"by {spec.breakdown} (top {spec.breakdown_limit})")
-    for item in spec.filters:
-        value = "" if item.operator == "is_set" else f" {item.text_value()}"
-        parts.append(f"where {item.property} {OPERATOR_LABELS[item.operator]}{value}")
+    parts.extend(f"where {filter_text(item)}" for item in spec.filters)
     return " · ".join(parts)
+
+
+def filter_text(item: PropertyFilter) -> str:
+    """ "plan is pro", "price greater than 20", "coupon is set"."""
+    value = "" if item.operator == "is_set" else f" {item.text_value()}"
+    return f"{item.property} {OPERATOR_LABELS[item.operator]}{value}"
 
 
 # How soon after new events a live panel is fetched again, by its range: a chart of the last

@@ -509,3 +509,11 @@ async def test_a_dashboard_filtered_by_a_property(
     assert (await browser.get(url, params={"where": "plan"})).status_code == 400
     half = await client.get(data_url, params={"is": "pro"}, headers=owner.headers)
     assert (half.status_code, half.json()["error"]["code"]) == (400, "invalid_filter")
+    # A chart with nothing to show says so, and what to try, instead of a flat line at 0.
+    line = {"chart_type": "line", "query": {"events": ["signup"], "range": "24h", "interval": "hour"}}
+    chart = (await client.post(f"/v1/dashboards/{dashboard['id']}/panels", json=line, headers=owner.headers)).json()
+    empty = (await browser.get(f"{url}/panels/{chart['id']}?where=plan&is=team", headers=HX)).text
+    assert "No signup events where plan is team in this range." in empty
+    assert "Try a longer range or another filter." in empty
+    assert "chart__figure" not in empty
+    assert _figure((await browser.get(f"{url}/panels/{chart['id']}?{over}", headers=HX)).text)["data"]

@@ -17,12 +17,14 @@ from app.domain.analytics import funnels, retention
 from app.domain.analytics.anomaly_service import Overlays
 from app.domain.analytics.forecast import MIN_HISTORY
 from app.domain.analytics.queries import is_integral
+from app.domain.analytics.schemas import INTEGRAL_AGGREGATIONS, PropertyFilter, TrendQuery
 from app.domain.analytics.service import TrendResult
 from app.domain.applications import queries as applications
 from app.domain.dashboards import export
 from components import charts
 from components import funnel as funnel_view
 from components import retention as retention_view
+from components.panel import filter_text
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -77,6 +79,7 @@ def panel_body(
     summary = charts.summary(frame, panel_chart, integral)
     if before is not None:
         summary += " Previous period: " + charts.summary(before, panel_chart, integral)
+    empty = None if panel_chart == "number" or _has_values(frame) or _has_values(before) else _nothing_found(query)
     return {
         "figure": figure,
         "summary": summary,
@@ -85,8 +88,32 @@ def panel_body(
         "date_to": query.date_to,
         "interval": query.interval,
         "source": result.source,
-        "note": " ".join(notes) or None,
+        # An empty chart (a flat line at 0, axes with nothing on them) says less than words.
+        # A big number of 0 is an answer in itself, so it stays.
+        "empty": empty,
+        "note": None if empty else " ".join(notes) or None,
     }
+
+
+def _has_values(frame: pl.DataFrame | None) -> bool:
+    """Whether anything was found: the shaped frame holds 0 where there was nothing."""
+    return frame is not None and frame.height > 0 and bool((frame["value"] != 0).any())
+
+
+def _nothing_found(query: TrendQuery) -> dict[str, str]:
+    """What a trend panel says instead of an empty chart, and what to try next."""
+    events = "events" if query.all_events() else " or ".join(query.events) + " events"
+    found = events if query.aggregation in INTEGRAL_AGGREGATIONS else f"{query.property} values in {events}"
+    return _nothing(f"No {found}", query.filters, "They show here within seconds of being sent.")
+
+
+def _nothing(found: str, filters: tuple[PropertyFilter, ...], hint: str) -> dict[str, str]:
+    """ "No pageview events where plan is pro in this range." and a hint: with filters, to
+    try others (the likelier reason), else `hint`."""
+    if filters:
+        conditions = " and ".join(filter_text(item) for item in filters)
+        return {"text": f"{found} where {conditions} in this range.", "hint": "Try a longer range or another filter."}
+    return {"text": f"{found} in this range.", "hint": hint}
 
 
 def moved_forward(previous: TrendResult, shift: timedelta) -> pl.DataFrame:
@@ -101,20 +128,26 @@ def people_body(result: funnels.FunnelResult | retention.RetentionResult) -> dic
     common = {"date_from": result.query.date_from, "date_to": result.query.date_to, "source": "events"}
     if isinstance(result, funnels.FunnelResult):
         window = funnels.WINDOW_LABELS[result.query.window]
+        frame = result.frame
         return {
             **common,
             "chart_type": "funnel",
-            "figure": funnel_view.figure(result.frame),
-            "summary": funnel_view.summary(result.frame, window),
-            "funnel": funnel_view.view(result.frame, window),
+            "figure": funnel_view.figure(frame),
+            "summary": funnel_view.summary(frame, window),
+            "funnel": funnel_view.view(frame, window),
             "interval": "day",
+            "empty": None
+            if frame.height and frame["users"][0]
+            else _nothing(
+                f"Nobody did {result.query.steps[0]}", result.query.filters, "Try a longer range or other steps."
+            ),
         }
     return {
         **common,
         "chart_type": "retention",
         "figure": None,
         "summary": retention_view.summary(result.frame),
-        "retention": retention_view.view(result.frame),
+        "retention": retention_view.view(result.frame),  # which says itself when it is empty
         "interval": "week",
     }
 
