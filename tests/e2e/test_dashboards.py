@@ -472,5 +472,18 @@ def test_filter_a_dashboard_by_a_property(page: Any, server: Server) -> None:
     expect(page.locator("article.dash-panel")).to_contain_text("plan")
     snap(page, "dashboard-filtered")
 
+    # Another comparison: "is not" keeps the value; "is set" needs none, so its field goes.
+    page.get_by_label("Comparison").select_option(label="is not")
+    page.get_by_role("button", name="Filter", exact=True).click()
+    expect(page).to_have_url(re.compile(r"\?where=plan&op=neq&is=pro$"))
+    page.wait_for_function(_number_is(panel["id"], 2))
+    page.get_by_label("Comparison").select_option(label="is set")
+    expect(page.get_by_label("Value")).to_be_hidden()
+    page.get_by_role("button", name="Filter", exact=True).click()
+    expect(page).to_have_url(re.compile(r"\?where=plan&op=is_set$"))
+    page.wait_for_function(_number_is(panel["id"], 5))
+    expect(page.get_by_label("Value")).to_be_hidden()
+    snap(page, "dashboard-filtered-is-set")
+
     page.get_by_role("link", name="Clear filter").click()
     page.wait_for_function(_number_is(panel["id"], 5))

@@ -496,6 +496,14 @@ async def test_a_dashboard_filtered_by_a_property(
     assert await shown(over) == 3
     assert await shown("where=plan&is=free") == 5
     assert await shown("") == 8  # nothing was saved
+    # Other comparisons: the select beside the property keeps them, the note says them.
+    assert await shown("where=plan&op=neq&is=pro") == 5
+    assert await shown("where=plan&op=contains&is=FR") == 5
+    assert await shown("where=plan&op=is_set") == 8
+    assert await shown("where=missing&op=is_set") == 0
+    unlike = (await browser.get(url, params={"where": "plan", "op": "neq", "is": "pro"})).text
+    assert '<option value="neq" selected>is not</option>' in unlike
+    assert "Every panel counts only the events where plan is not pro." in unlike
     saved = (await client.get(f"/v1/dashboards/{dashboard['id']}", headers=owner.headers)).json()
     assert saved["panels"][0]["query"]["filters"] == []
     # The API and the page's CSV link give the same numbers.
@@ -503,6 +511,10 @@ async def test_a_dashboard_filtered_by_a_property(
     assert f'href="{data_url}.csv?{over}"' in html
     data = await client.get(data_url, params={"where": "plan", "is": "pro"}, headers=owner.headers)
     assert data.json()["totals"][0]["value"] == 3
+    data = await client.get(data_url, params={"where": "plan", "op": "neq", "is": "pro"}, headers=owner.headers)
+    assert data.json()["totals"][0]["value"] == 5
+    odd = await client.get(data_url, params={"where": "plan", "op": "like", "is": "pro"}, headers=owner.headers)
+    assert (odd.status_code, odd.json()["error"]["code"]) == (400, "invalid_filter")
     csv = await client.get(f"{data_url}.csv?{over}", headers=owner.headers)
     assert csv.text.strip().splitlines()[-1].endswith(",3")
     # Half a filter is refused, never a 500.

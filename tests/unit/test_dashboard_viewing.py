@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -129,6 +130,29 @@ def test_the_page_reads_how_the_dashboard_is_looked_at() -> None:
     assert viewing({"range": "", "where": "", "is": ""}) == Viewing()  # the form's empty fields
 
 
+@pytest.mark.parametrize(
+    ("params", "expected", "query"),
+    [
+        ({"where": "plan", "op": "neq", "is": "free"}, ("neq", "free"), "where=plan&op=neq&is=free"),
+        ({"where": "path", "op": "contains", "is": "check"}, ("contains", "check"), "where=path&op=contains&is=check"),
+        ({"where": "price", "op": "gt", "is": "20"}, ("gt", "20"), "where=price&op=gt&is=20"),
+        ({"where": "coupon", "op": "is_set", "is": "left in the field"}, ("is_set", None), "where=coupon&op=is_set"),
+        ({"where": "plan", "op": "", "is": "pro"}, ("eq", "pro"), "where=plan&is=pro"),  # "is", the form's default
+    ],
+)
+def test_a_filter_compares_as_asked(params: dict[str, str], expected: tuple[str, str | None], query: str) -> None:
+    looking = viewing(params)
+    assert looking.where is not None
+    assert (looking.where.operator, looking.where.value) == expected
+    assert looking.query == query
+    assert viewing(dict(parse_qsl(query))) == looking  # the URL it makes reads back the same
+
+
+def test_a_comparison_chosen_alone_filters_nothing() -> None:
+    assert viewing({"where": "", "op": "neq", "is": ""}) == Viewing()
+    assert viewing({"where": "", "op": "is_set"}) == Viewing()
+
+
 def test_a_filter_joins_every_panels_own() -> None:
     own = [PropertyFilter(property="path", operator="eq", value="/")]
     panel = _panel(range="24h", filters=own)
@@ -144,6 +168,9 @@ def test_a_filter_joins_every_panels_own() -> None:
         {"is": "pro"},  # no property
         {"where": "p" * 201, "is": "x"},  # longer than any property name
         {"compare": "perhaps"},
+        {"where": "plan", "op": "like", "is": "pro"},  # no such comparison
+        {"where": "price", "op": "gt", "is": "cheap"},  # gt and lt compare numbers
+        {"where": "plan", "op": "neq"},  # no value
         {"range": "2w"},
     ],
 )

@@ -183,7 +183,7 @@ class DashboardController(Controller):
         summary="The panel's numbers over its range ending now",
         description="`from`/`to` are the exact range used; for line, area and bar panels with one series, "
         "GET /v1/applications/{app_id}/timeseries with the same event, interval, from and to gives the same points. "
-        "`range` (or `from` and `to`) and `where`/`is` give the numbers a dashboard viewed that way shows.",
+        "`range` (or `from` and `to`) and `where`/`is`/`op` give the numbers a dashboard viewed that way shows.",
     )
     async def panel_data(
         self,
@@ -197,8 +197,9 @@ class DashboardController(Controller):
         date_to: viewing.ToParam = None,
         where: viewing.WhereParam = None,
         is_: viewing.IsParam = None,
+        op: viewing.OpParam = None,
     ) -> PanelData:
-        looking = viewing.Viewing(viewing.chosen(range, date_from, date_to), where=viewing.where_filter(where, is_))
+        looking = viewing.Viewing(viewing.chosen(range, date_from, date_to), where=viewing.where_filter(where, is_, op))
         _, panel, result = await panel_runs.panel_data(
             db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), looking=looking
         )
@@ -221,8 +222,9 @@ class DashboardController(Controller):
         date_to: viewing.ToParam = None,
         where: viewing.WhereParam = None,
         is_: viewing.IsParam = None,
+        op: viewing.OpParam = None,
     ) -> Response[bytes]:
-        looking = viewing.Viewing(viewing.chosen(range, date_from, date_to), where=viewing.where_filter(where, is_))
+        looking = viewing.Viewing(viewing.chosen(range, date_from, date_to), where=viewing.where_filter(where, is_, op))
         _, panel, result = await panel_runs.panel_data(
             db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), looking=looking
         )

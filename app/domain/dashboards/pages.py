@@ -22,7 +22,10 @@ from app.domain.applications import queries as applications
 from app.domain.dashboards import queries, service, viewing
 from app.domain.dashboards.schemas import DashboardCreate
 from app.domain.dashboards.views import AnyRequest, can_write, organisation_apps
-from components.panel import panel_view
+from components.panel import OPERATOR_LABELS, filter_text, panel_view
+
+# The filter bar's comparisons; "is", the default, is sent as no `op` at all.
+FILTER_OPERATORS = [("" if operator == "eq" else operator, label) for operator, label in OPERATOR_LABELS.items()]
 
 
 class DashboardPages(Controller):
@@ -107,7 +110,9 @@ class DashboardPages(Controller):
             app=app,
             panels=panels,
             range_choices=viewing.CHOICES,
+            filter_operators=FILTER_OPERATORS,
             looking=looking,
+            where_text=filter_text(looking.where) if looking.where else None,
             unfiltered=dataclasses.replace(looking, where=None).suffix,
             property_names=names,
             can_write=can_write(principal),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, cast
+from typing import Annotated, cast, get_args
 from urllib.parse import urlencode
 
 import msgspec
@@ -15,7 +15,7 @@ from litestar.params import QueryParameter
 
 from app.core.errors import ApiError
 from app.domain.analytics.controllers import parse_time
-from app.domain.analytics.schemas import Interval, PropertyFilter, QuerySpec, RangeName
+from app.domain.analytics.schemas import Interval, Operator, PropertyFilter, QuerySpec, RangeName
 from app.domain.analytics.timerange import MAX_BUCKETS, RANGE_LABELS, RANGES, STEP, usual_interval
 from app.domain.dashboards.schemas import Panel
 
@@ -28,11 +28,20 @@ FromParam = Annotated[
     ),
 ]
 ToParam = Annotated[str | None, QueryParameter(name="to", max_length=64, description="The end of `from`'s range.")]
-# Only the events where a property has a value: `where=plan&is=pro`.
+# Only the events where a property has a value: `where=plan&is=pro`; or compares otherwise with
+# it (`where=price&op=gt&is=20`), or is there at all (`where=coupon&op=is_set`).
 WhereParam = Annotated[
     str | None, QueryParameter(max_length=200, description="A property: only the events where it has the value `is`.")
 ]
 IsParam = Annotated[str | None, QueryParameter(name="is", max_length=1000, description="The value of `where`.")]
+OpParam = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=16,
+        description="How `where` is compared with `is`: eq (the default), neq, contains, gt, lt; is_set takes no `is`.",
+    ),
+]
+OPERATORS = get_args(Operator)
 # The dashboard's range picker: no choice keeps each panel's own range; "custom" shows from/to.
 CHOICES = [("", "Each panel's range"), *RANGE_LABELS.items(), (CUSTOM, "Custom…")]
 
@@ -143,7 +152,7 @@ class Viewing:
         if self.compare:
             parts.append("compare=1")
         if self.where is not None:
-            parts.append(urlencode({"where": self.where.property, "is": self.where.text_value()}))
+            parts.append(urlencode(filter_params(self.where)))
         return "&".join(parts)
 
     @property
@@ -172,17 +181,35 @@ def viewing(params: Mapping[str, str]) -> Viewing:
     return Viewing(
         chosen(params.get("range"), params.get("from"), params.get("to")),
         bool(compare),
-        where_filter(params.get("where"), params.get("is")),
+        where_filter(params.get("where"), params.get("is"), params.get("op")),
     )
 
 
-def where_filter(name: str | None, value: str | None) -> PropertyFilter | None:
-    """`where` and `is` as a filter (None when neither is given)."""
-    if not name and not value:
+def where_filter(name: str | None, value: str | None, operator: str | None = None) -> PropertyFilter | None:
+    """`where`, `is` and `op` as a filter: None when no property or value is given (a
+    comparison chosen alone filters nothing)."""
+    operator = operator or "eq"
+    if operator not in OPERATORS:
+        raise ApiError(400, "invalid_filter", f"`op` must be one of {', '.join(OPERATORS)}.")
+    if operator == "is_set":
+        value = None  # (a value left in the form's field means nothing here)
+        if not name:
+            return None
+    elif not name and not value:
         return None
-    if not name or not value:
+    elif not name or not value:
         raise ApiError(400, "invalid_filter", "Give both a property (`where`) and its value (`is`) to filter by.")
     try:
-        return msgspec.convert({"property": name.strip(), "operator": "eq", "value": value}, PropertyFilter)
+        return msgspec.convert({"property": name.strip(), "operator": operator, "value": value}, PropertyFilter)
     except msgspec.ValidationError as exc:
         raise ApiError(400, "invalid_filter", f"That filter is not usable: {exc}.") from exc
+
+
+def filter_params(where: PropertyFilter) -> dict[str, str]:
+    """A filter as the query parameters where_filter reads (eq, the default, left out)."""
+    params = {"where": where.property}
+    if where.operator != "eq":
+        params["op"] = where.operator
+    if where.operator != "is_set":
+        params["is"] = where.text_value()
+    return params
