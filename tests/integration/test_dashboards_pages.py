@@ -455,6 +455,20 @@ async def test_a_dashboard_beside_the_previous_period(
     [alone] = _figure((await browser.get(f"{url}/panels/{panel['id']}", headers=HX)).text)["data"]
     assert alone["mode"] == "number"
     assert (await browser.get(url, params={"compare": "perhaps"})).status_code == 400
+    # The data API says the same: the panel's total, and with compare=1 the period before's.
+    data_url = f"/v1/dashboards/{dashboard['id']}/panels/{panel['id']}/data"
+    fixed = {"from": times["from"] + ":00Z", "to": times["to"] + ":00Z"}
+    data = (await client.get(data_url, params={**fixed, "compare": "1"}, headers=owner.headers)).json()
+    assert data["totals"][0]["value"] == 2
+    previous = data["previous"]
+    assert (previous["from"], previous["to"]) == (
+        (today - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        fixed["from"],
+    )
+    assert (previous["totals"][0]["value"], previous["series"]) == (3, [])
+    assert (await client.get(data_url, params=fixed, headers=owner.headers)).json()["previous"] is None
+    odd = await client.get(data_url, params={"compare": "perhaps"}, headers=owner.headers)
+    assert (odd.status_code, odd.json()["error"]["code"]) == (400, "invalid_parameter")
 
 
 async def test_a_dashboard_filtered_by_a_property(

@@ -183,7 +183,8 @@ class DashboardController(Controller):
         summary="The panel's numbers over its range ending now",
         description="`from`/`to` are the exact range used; for line, area and bar panels with one series, "
         "GET /v1/applications/{app_id}/timeseries with the same event, interval, from and to gives the same points. "
-        "`range` (or `from` and `to`) and `where`/`is`/`op` give the numbers a dashboard viewed that way shows.",
+        "`range` (or `from` and `to`) and `where`/`is`/`op` give the numbers a dashboard viewed that way shows; "
+        "`compare=1` adds `previous`, the period just before, as long (not for funnels and retention).",
     )
     async def panel_data(
         self,
@@ -198,12 +199,17 @@ class DashboardController(Controller):
         where: viewing.WhereParam = None,
         is_: viewing.IsParam = None,
         op: viewing.OpParam = None,
+        compare: viewing.CompareParam = None,
     ) -> PanelData:
-        looking = viewing.Viewing(viewing.chosen(range, date_from, date_to), where=viewing.where_filter(where, is_, op))
-        _, panel, result = await panel_runs.panel_data(
-            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), looking=looking
+        looking = viewing.Viewing(
+            viewing.chosen(range, date_from, date_to), viewing.compared(compare), viewing.where_filter(where, is_, op)
         )
-        return export.panel_data(panel, result)
+        store = state.engines.clickhouse
+        _, panel, result = await panel_runs.panel_data(
+            db, store, principal, str(dashboard_id), str(panel_id), looking=looking
+        )
+        previous = await panel_runs.previous_period(store, result) if looking.compare else None
+        return export.panel_data(panel, result, previous)
 
     @get(
         "/{dashboard_id:uuid}/panels/{panel_id:uuid}/data.csv",

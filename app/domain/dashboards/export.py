@@ -9,14 +9,19 @@ from litestar import Response
 
 from app.domain.analytics import funnels, retention, shaping
 from app.domain.analytics.service import TrendResult
-from app.domain.dashboards.schemas import Panel, PanelData
+from app.domain.dashboards.schemas import Panel, PanelData, PreviousPeriod
 
 # A spreadsheet runs a cell that starts with one of these as a formula; labels come from
 # event properties, i.e. from anyone who can send events.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def panel_data(panel: Panel, result: TrendResult | funnels.FunnelResult | retention.RetentionResult) -> PanelData:
+def panel_data(
+    panel: Panel,
+    result: TrendResult | funnels.FunnelResult | retention.RetentionResult,
+    previous: TrendResult | None = None,
+) -> PanelData:
+    """The panel's numbers; with `previous` (panel_runs.previous_period), that period's too."""
     if not isinstance(result, TrendResult):
         return _people_data(panel, result)
     query = result.query
@@ -31,6 +36,14 @@ def panel_data(panel: Panel, result: TrendResult | funnels.FunnelResult | retent
         date_to=query.date_to,
         series=result.series() if series_mode else [],
         totals=[] if series_mode else result.totals(),
+        previous=None
+        if previous is None
+        else PreviousPeriod(
+            date_from=previous.query.date_from,
+            date_to=previous.query.date_to,
+            series=previous.series() if series_mode else [],
+            totals=[] if series_mode else previous.totals(),
+        ),
     )
 
 

@@ -123,6 +123,16 @@ class PanelOrder(msgspec.Struct, forbid_unknown_fields=True):
     panel_ids: Annotated[list[UUID], msgspec.Meta(max_length=MAX_PANELS)]
 
 
+class PreviousPeriod(msgspec.Struct):
+    """The same question over the period just before the panel's, as long (`compare=1`), on
+    its own times."""
+
+    date_from: datetime = msgspec.field(name="from")
+    date_to: datetime = msgspec.field(name="to")
+    series: list[Series] = msgspec.field(default_factory=list)
+    totals: list[Total] = msgspec.field(default_factory=list)
+
+
 class PanelData(msgspec.Struct):
     """A panel's numbers and the exact range they cover (replayable through the
     timeseries API). `series` for line/area/bar, `totals` for number/table."""
@@ -141,3 +151,6 @@ class PanelData(msgspec.Struct):
     overall_conversion: float | None = None
     # Retention panels: one row per weekly cohort, oldest first.
     retention: list[RetentionCohort] | None = None
+    # With compare=1, for line, area, bar, number and table panels (funnels and retention
+    # have cohorts and conversion windows, not a span to repeat).
+    previous: PreviousPeriod | None = None

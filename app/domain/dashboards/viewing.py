@@ -42,6 +42,12 @@ OpParam = Annotated[
     ),
 ]
 OPERATORS = get_args(Operator)
+CompareParam = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=8, description="1: the same question over the period just before, as long, beside (`previous`)."
+    ),
+]
 # The dashboard's range picker: no choice keeps each panel's own range; "custom" shows from/to.
 CHOICES = [("", "Each panel's range"), *RANGE_LABELS.items(), (CUSTOM, "Custom…")]
 
@@ -175,14 +181,18 @@ def filtered(panel: Panel, filters: Sequence[PropertyFilter]) -> Panel:
 
 def viewing(params: Mapping[str, str]) -> Viewing:
     """How a page's query string asks to look at the dashboard; 400 for anything unclear."""
-    compare = params.get("compare") or ""
-    if compare not in ("", "1", "true"):
-        raise ApiError(400, "invalid_parameter", "`compare` is 1 or absent.")
     return Viewing(
         chosen(params.get("range"), params.get("from"), params.get("to")),
-        bool(compare),
+        compared(params.get("compare")),
         where_filter(params.get("where"), params.get("is"), params.get("op")),
     )
+
+
+def compared(value: str | None) -> bool:
+    """Whether `compare` asks for the previous period beside."""
+    if value not in (None, "", "1", "true"):
+        raise ApiError(400, "invalid_parameter", "`compare` is 1 or absent.")
+    return bool(value)
 
 
 def where_filter(name: str | None, value: str | None, operator: str | None = None) -> PropertyFilter | None:
