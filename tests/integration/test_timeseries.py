@@ -235,3 +235,23 @@ async def test_sub_second_events_at_the_range_edges(
         {"t": iso(start), "value": 0},
         {"t": iso(start + timedelta(minutes=1)), "value": 1},
     ]
+
+
+async def test_names_seen_are_kept_a_minute_but_none_seen_is_not(
+    client: httpx.AsyncClient, make_org: Any, started_app: Litestar
+) -> None:
+    owner = await make_org()
+    app_id = await _app(client, owner)
+    url = f"/v1/applications/{app_id}/event-names"
+
+    async def names() -> list[str]:
+        return [item["name"] for item in (await client.get(url, headers=owner.headers)).json()["items"]]
+
+    assert await names() == []
+    at = day_start(0)
+    await insert_events(started_app, app_id, owner.org_id, [event("pageview", at)])
+    assert await names() == ["pageview"]  # an application's first events are offered at once
+    await insert_events(started_app, app_id, owner.org_id, [event("signup", at)])
+    assert await names() == ["pageview"]  # then the list is kept for NAMES_TTL_S
+    service.names_cache.clear()
+    assert await names() == ["pageview", "signup"]

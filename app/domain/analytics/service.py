@@ -18,12 +18,14 @@ import polars as pl
 
 from app.domain.analytics import funnels, queries, retention, shaping
 from app.domain.analytics.schemas import Point, SeenName, Series, Total, TrendQuery
-from app.engines.clickhouse import AnalyticsStore, query_frame
+from app.engines.clickhouse import AnalyticsStore, Params, query_frame
 
 CACHE_TTL_S = 5.0
 CACHE_MAX_ENTRIES = 512
 NAMES_LOOKBACK = timedelta(days=30)
 PROPERTY_LOOKBACK = timedelta(days=7)
+# The names seen change slowly, and every dashboard page and panel builder lists them.
+NAMES_TTL_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class _Cache(Generic[R]):
 cache: _Cache[TrendResult] = _Cache(CACHE_TTL_S, CACHE_MAX_ENTRIES)
 funnel_cache: _Cache[funnels.FunnelResult] = _Cache(CACHE_TTL_S, CACHE_MAX_ENTRIES)
 retention_cache: _Cache[retention.RetentionResult] = _Cache(CACHE_TTL_S, CACHE_MAX_ENTRIES)
+names_cache: _Cache[list[SeenName]] = _Cache(NAMES_TTL_S, CACHE_MAX_ENTRIES)
 
 
 async def run(
@@ -133,14 +136,22 @@ async def run_retention(
 async def event_names(store: AnalyticsStore, app_id: str, org_id: str, limit: int = 500) -> list[SeenName]:
     since = datetime.now(UTC) - NAMES_LOOKBACK
     sql, params = queries.event_names(app_id, org_id, since, limit)
-    return _names(await query_frame(store, sql, params))
+    return await _names(store, f"events:{app_id}:{org_id}:{limit}", sql, params)
 
 
 async def property_names(store: AnalyticsStore, app_id: str, org_id: str, limit: int = 200) -> list[SeenName]:
     since = datetime.now(UTC) - PROPERTY_LOOKBACK
     sql, params = queries.property_names(app_id, org_id, since, limit)
-    return _names(await query_frame(store, sql, params))
+    return await _names(store, f"properties:{app_id}:{org_id}:{limit}", sql, params)
 
 
-def _names(frame: pl.DataFrame) -> list[SeenName]:
-    return [SeenName(name=str(name), events=int(count)) for name, count in frame.iter_rows()]
+async def _names(store: AnalyticsStore, key: str, sql: str, params: Params) -> list[SeenName]:
+    """Names seen, kept for NAMES_TTL_S; but not none seen, so an application's first events
+    are offered as soon as they are stored."""
+    if (hit := names_cache.get(key)) is not None:
+        return hit
+    frame = await query_frame(store, sql, params)
+    names = [SeenName(name=str(name), events=int(count)) for name, count in frame.iter_rows()]
+    if names:
+        names_cache.put(key, names)
+    return names
