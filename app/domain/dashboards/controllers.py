@@ -8,12 +8,12 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.core.auth import Permission, requires
 from app.core.deps import CurrentPrincipal, Db
 from app.core.pagination import Page, decode_cursor, page_of
-from app.domain.analytics.schemas import RangeName
 from app.domain.dashboards import export, panel_runs, queries, service, viewing
 from app.domain.dashboards.schemas import (
     Dashboard,
@@ -33,18 +33,6 @@ AnyRequest = Request[Any, Any, Any]
 def _set(data: msgspec.Struct) -> dict[str, Any]:
     """The fields a PATCH body actually carried."""
     return {name: getattr(data, name) for name in data.__struct_fields__ if getattr(data, name) is not msgspec.UNSET}
-
-
-# A dashboard viewed over one range (app/domain/dashboards/viewing.py).
-ViewedRange = Annotated[
-    RangeName | None,
-    QueryParameter(
-        description="The numbers over this range ending now instead of the panel's own (or, given `from` and "
-        "`to` instead, over those times), as the dashboard page shows them when viewed over a range: the "
-        "panel's interval is kept where it fits the range, else the range's usual one. Retention panels keep "
-        "their weeks."
-    ),
-]
 
 
 class DashboardController(Controller):
@@ -180,6 +168,7 @@ class DashboardController(Controller):
 
     @get(
         "/{dashboard_id:uuid}/panels/{panel_id:uuid}/data",
+        dependencies={"looking": Provide(viewing.looked_at, sync_to_thread=False)},
         summary="The panel's numbers over its range ending now",
         description="`from`/`to` are the exact range used; for line, area and bar panels with one series, "
         "GET /v1/applications/{app_id}/timeseries with the same event, interval, from and to gives the same points. "
@@ -193,26 +182,20 @@ class DashboardController(Controller):
         db: Db,
         principal: CurrentPrincipal,
         state: State,
-        range: ViewedRange = None,
-        date_from: viewing.FromParam = None,
-        date_to: viewing.ToParam = None,
-        where: viewing.WhereParam = None,
-        is_: viewing.IsParam = None,
-        op: viewing.OpParam = None,
+        looking: viewing.Looking,
         compare: viewing.CompareParam = None,
     ) -> PanelData:
-        looking = viewing.Viewing(
-            viewing.chosen(range, date_from, date_to), viewing.compared(compare), viewing.where_filter(where, is_, op)
-        )
+        beside_previous = viewing.compared(compare)
         store = state.engines.clickhouse
         _, panel, result = await panel_runs.panel_data(
             db, store, principal, str(dashboard_id), str(panel_id), looking=looking
         )
-        previous = await panel_runs.previous_period(store, result) if looking.compare else None
+        previous = await panel_runs.previous_period(store, result) if beside_previous else None
         return export.panel_data(panel, result, previous)
 
     @get(
         "/{dashboard_id:uuid}/panels/{panel_id:uuid}/data.csv",
+        dependencies={"looking": Provide(viewing.looked_at, sync_to_thread=False)},
         summary="The panel's numbers as CSV",
         media_type="text/csv",
     )
@@ -223,14 +206,8 @@ class DashboardController(Controller):
         db: Db,
         principal: CurrentPrincipal,
         state: State,
-        range: ViewedRange = None,
-        date_from: viewing.FromParam = None,
-        date_to: viewing.ToParam = None,
-        where: viewing.WhereParam = None,
-        is_: viewing.IsParam = None,
-        op: viewing.OpParam = None,
+        looking: viewing.Looking,
     ) -> Response[bytes]:
-        looking = viewing.Viewing(viewing.chosen(range, date_from, date_to), where=viewing.where_filter(where, is_, op))
         _, panel, result = await panel_runs.panel_data(
             db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), looking=looking
         )

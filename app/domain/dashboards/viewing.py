@@ -11,7 +11,8 @@ from typing import Annotated, cast, get_args
 from urllib.parse import urlencode
 
 import msgspec
-from litestar.params import QueryParameter
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter, SkipValidation
 
 from app.core.errors import ApiError
 from app.domain.analytics.controllers import parse_time
@@ -20,6 +21,16 @@ from app.domain.analytics.timerange import MAX_BUCKETS, RANGE_LABELS, RANGES, ST
 from app.domain.dashboards.schemas import Panel
 
 CUSTOM = "custom"
+RangeParam = Annotated[
+    RangeName | None,
+    QueryParameter(
+        name="range",
+        description="The numbers over this range ending now instead of the panel's own (or, given `from` and "
+        "`to` instead, over those times), as the dashboard page shows them when viewed over a range: the "
+        "panel's interval is kept where it fits the range, else the range's usual one. Retention panels keep "
+        "their weeks.",
+    ),
+]
 # Fixed times to view a dashboard over (RFC 3339, or a datetime-local field's value, as UTC).
 FromParam = Annotated[
     str | None,
@@ -223,3 +234,21 @@ def filter_params(where: PropertyFilter) -> dict[str, str]:
     if where.operator != "is_set":
         params["is"] = where.text_value()
     return params
+
+
+def looked_at(
+    range_name: RangeParam = None,
+    date_from: FromParam = None,
+    date_to: ToParam = None,
+    where: WhereParam = None,
+    is_: IsParam = None,
+    op: OpParam = None,
+) -> Viewing:
+    """The panel API's view of a dashboard, from the same query parameters as its page
+    (a Litestar dependency: they are documented with the routes that use it)."""
+    return Viewing(chosen(range_name, date_from, date_to), where=where_filter(where, is_, op))
+
+
+# Handler parameter type for looked_at (made here, so nothing to check again: Litestar's
+# signature model cannot check a union of dataclasses anyway).
+Looking = NamedDependency[SkipValidation[Viewing]]
