@@ -107,6 +107,7 @@ async def test_bad_ranges_are_400(seeded: dict[str, Any]) -> None:
     for query in (
         "range=custom",
         "range=custom&from=2026-01-02T00:00&to=2026-01-01T00:00",
+        "range=custom&from=yesterday&to=2026-01-01T00:00",
         "range=1h&interval=week",
         "range=forever",
     ):

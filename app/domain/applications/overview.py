@@ -20,6 +20,7 @@ from app.core.errors import ApiError
 from app.core.pages import render
 from app.domain.analytics import api_requests, kpis, timerange
 from app.domain.analytics import service as analytics
+from app.domain.analytics.controllers import parse_time
 from app.domain.analytics.schemas import Interval, TrendQuery
 from app.domain.applications import service
 from components import charts
@@ -122,7 +123,9 @@ class OverviewPages(Controller):
             return render(request, "pages/applications/_chart.html", figure=figure, live=True, application_id=app_id)
         try:
             if range == "custom":
-                first, last = _local_time(date_from, "from"), _local_time(date_to, "to")
+                first, last = parse_time(date_from, "from"), parse_time(date_to, "to")
+                if first is None or last is None:
+                    raise ApiError(400, "invalid_range", "Give both `from` and `to` for a custom range.")
                 step = _interval(interval) or timerange.usual_interval(last - first)
                 start, end = timerange.aligned(first, last, step)
             else:
@@ -149,13 +152,3 @@ def _interval(value: str | None) -> Interval | None:
     if value not in timerange.STEP:
         raise ApiError(400, "invalid_parameter", "interval must be minute, hour or day.")
     return value  # type: ignore[return-value]  # checked against the intervals just above
-
-
-def _local_time(value: str | None, name: str) -> datetime:
-    """A datetime-local field (no offset: taken as UTC, which the picker says)."""
-    if not value:
-        raise ApiError(400, "invalid_range", f"Give a `{name}` time for a custom range.")
-    try:
-        return timerange.as_utc(datetime.fromisoformat(value))
-    except ValueError as exc:
-        raise ApiError(400, "invalid_range", f"`{name}` is not a date and time.") from exc
