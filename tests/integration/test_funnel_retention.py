@@ -275,7 +275,8 @@ async def test_build_a_funnel_in_the_browser(client: httpx.AsyncClient, make_org
     preview = await browser.post(
         f"/dashboards/{dashboard_id}/panels/preview", content=urlencode(pairs), headers={**headers, **HX}
     )
-    assert '"type": "funnel"' in preview.text or '"type":"funnel"' in preview.text
+    # The funnel ran: with no events yet, it says nobody took its first step.
+    assert "Nobody did pageview in this range." in preview.text
     saved = await browser.post(f"/dashboards/{dashboard_id}/panels", content=urlencode(pairs), headers=headers)
     assert saved.status_code == 303, saved.text
     panels = (await client.get(f"/v1/dashboards/{dashboard_id}", headers=owner.headers)).json()["panels"]
