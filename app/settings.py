@@ -49,10 +49,15 @@ class RedisSettings(msgspec.Struct, frozen=True):
     url: str | None = None
 
 
+# Embedded engine: memory for decompressed blocks read again and again (see ChDBStore).
+BLOCK_CACHE_MB = 512
+
+
 class ClickHouseSettings(msgspec.Struct, frozen=True):
     url: str | None = None
     cluster: str | None = None
     retention_days: int = 395
+    block_cache_mb: int = BLOCK_CACHE_MB
 
 
 class SecuritySettings(msgspec.Struct, frozen=True):
@@ -265,6 +270,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             url=_read(env, "CLICKHOUSE_URL"),
             cluster=env.get("CLICKHOUSE_CLUSTER") or None,
             retention_days=_int(env, "NEXUS_RETENTION_DAYS", 395, minimum=1),
+            block_cache_mb=_int(env, "NEXUS_CLICKHOUSE_BLOCK_CACHE_MB", BLOCK_CACHE_MB, minimum=0),
         ),
         security=security,
         rate_limit=RateLimitSettings(

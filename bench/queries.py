@@ -19,7 +19,8 @@ properties, returning and anonymous users, random uuids), scaled up: five applic
 at a rate calibrated so the total slightly exceeds ROWS, then rows are dropped uniformly at random
 to leave exactly ROWS.
 
-chDB: a fresh data dir in this process with our migrations (render_clickhouse, single node); one
+chDB: a fresh data dir in this process, opened as the app opens it (ChDBStore with its default
+block cache: NEXUS_CLICKHOUSE_BLOCK_CACHE_MB), with our migrations (render_clickhouse, single node); one
 Arrow insert per day of data through ChDBStore.insert_arrow, so the materialized view fills
 events_hourly as the rows go in; then we wait for background merges to finish.
 PostgreSQL: a scratch database `nexus_bench_<random>` on 127.0.0.1:5432 (dropped at the end); the

@@ -14,11 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import polars as pl
 import pyarrow as pa
 
-from app.settings import ClickHouseSettings
+from app.settings import BLOCK_CACHE_MB, ClickHouseSettings
 
 # Set per request by the request-id middleware so every query can be traced back to it.
 query_tag: contextvars.ContextVar[str] = contextvars.ContextVar("clickhouse_query_tag", default="")
@@ -79,8 +80,9 @@ class ChDBStore:
     worker thread: calls never block the event loop and never interleave on the connection,
     while ClickHouse still parallelises each query over its own threads."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, block_cache_mb: int = BLOCK_CACHE_MB) -> None:
         self.path = path
+        self.block_cache_mb = block_cache_mb
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chdb")
         self._conn: Any = None
 
@@ -88,7 +90,18 @@ class ChDBStore:
         import chdb  # imported lazily: only embedded mode needs it
 
         self.path.mkdir(parents=True, exist_ok=True)
-        self._conn = chdb.connect(str(self.path))
+        self._conn = chdb.connect(f"{self.path}?{urlencode(self._startup())}")
+
+    def _startup(self) -> dict[str, int]:
+        """ClickHouse's cache of decompressed blocks (off by default): live dashboards ask
+        the same short questions of the same recent granules and rollup parts every few
+        seconds, and decompressing them again was a good part of each answer. Reads too big
+        for it (merge_tree_max_rows_to_use_cache) bypass it, so scans do not flush it.
+        Measured on chDB 26.9 (bench/queries.py data, 10M events): the eight panels' medians
+        summed 87.6 -> 75.7 ms, each 5-15% faster."""
+        if not self.block_cache_mb:
+            return {}
+        return {"uncompressed_cache_size": self.block_cache_mb * 1024 * 1024, "use_uncompressed_cache": 1}
 
     async def start(self) -> None:
         await self._run(self._connect)
@@ -217,4 +230,4 @@ def make_store(settings: ClickHouseSettings, data_dir: Path) -> ChDBStore | Clic
     """The server when CLICKHOUSE_URL is set, else chDB in the data dir."""
     if settings.url:
         return ClickHouseServerStore(settings.url)
-    return ChDBStore(data_dir / "clickhouse")
+    return ChDBStore(data_dir / "clickhouse", settings.block_cache_mb)

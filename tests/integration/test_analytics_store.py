@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import polars as pl
+import pytest
 from litestar import Litestar
 
-from app.engines.clickhouse import query_frame
+from app.engines.clickhouse import ChDBStore, query_frame
 
 
 async def test_bound_parameters_cannot_inject(started_app: Litestar) -> None:
@@ -45,3 +46,18 @@ async def test_the_event_loop_keeps_serving_while_a_query_runs(started_app: Lite
     running.cancel()
     # Had the query blocked the loop, the ticker could not have run in the meantime.
     assert ticks >= 10
+
+
+async def test_the_embedded_engine_keeps_decompressed_blocks(started_app: Litestar) -> None:
+    """Live panels re-read the same recent granules every few seconds (NEXUS_CLICKHOUSE_BLOCK_CACHE_MB)."""
+    store = started_app.state.engines.clickhouse
+    if not isinstance(store, ChDBStore):
+        pytest.skip("a ClickHouse server's caches are its own configuration's")
+    frame = await query_frame(
+        store,
+        "SELECT getSetting('use_uncompressed_cache') AS used, "
+        "(SELECT value FROM system.server_settings WHERE name = 'uncompressed_cache_size') AS size",
+    )
+    mb = started_app.state.settings.clickhouse.block_cache_mb
+    assert mb > 0
+    assert frame.to_dicts() == [{"used": True, "size": str(mb * 1024 * 1024)}]

@@ -17,6 +17,8 @@ def test_defaults_are_embedded_and_generate_persistent_dev_secrets(tmp_path: Pat
     second = load_settings(_env(tmp_path))
     assert (first.postgres.url, first.redis.url, first.clickhouse.url) == (None, None, None)
     assert first.server.port == 8000
+    assert first.clickhouse.block_cache_mb == 512
+    assert load_settings(_env(tmp_path, NEXUS_CLICKHOUSE_BLOCK_CACHE_MB="0")).clickhouse.block_cache_mb == 0
     assert first.security.secret_key == second.security.secret_key
     assert first.security.encryption_keys == second.security.encryption_keys
     assert (tmp_path / "secrets" / "secret_key").stat().st_mode & 0o077 == 0
@@ -38,6 +40,7 @@ def test_secrets_can_come_from_files(tmp_path: Path) -> None:
         ({"NEXUS_SECRET_KEY": "short"}, "at least 32 characters"),
         ({"NEXUS_ENCRYPTION_KEYS": "not-a-key"}, "entry 1 is not a Fernet key"),
         ({"NEXUS_RATE_LIMIT_ENABLED": "maybe"}, "must be true or false"),
+        ({"NEXUS_CLICKHOUSE_BLOCK_CACHE_MB": "-1"}, "NEXUS_CLICKHOUSE_BLOCK_CACHE_MB must be at least 0"),
         ({"NEXUS_SECRET_KEY_FILE": "/nonexistent/secret"}, "cannot be read"),
         ({"NEXUS_ENV": "production"}, "requires NEXUS_SECRET_KEY, NEXUS_ENCRYPTION_KEYS, NEXUS_ADMIN_PASSWORD"),
     ],
