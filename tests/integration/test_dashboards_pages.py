@@ -542,4 +542,10 @@ async def test_a_dashboard_filtered_by_a_property(
     assert "No signup events where plan is team in this range." in empty
     assert "Try a longer range or another filter." in empty
     assert "chart__figure" not in empty
+    assert "How to send events" not in empty  # the filter ruled them out, not the sending
+    refunds = {"chart_type": "line", "query": {"events": ["refund"], "range": "24h", "interval": "hour"}}
+    none = (await client.post(f"/v1/dashboards/{dashboard['id']}/panels", json=refunds, headers=owner.headers)).json()
+    unsent = (await browser.get(f"{url}/panels/{none['id']}", headers=HX)).text
+    assert "No refund events in this range." in unsent
+    assert f'href="/applications/{app_id}/setup">How to send events</a>' in unsent
     assert _figure((await browser.get(f"{url}/panels/{chart['id']}?{over}", headers=HX)).text)["data"]

@@ -32,6 +32,7 @@ def test_a_chart_of_nothing_but_zeros_says_nothing_was_found() -> None:
     assert body["empty"] == {
         "text": "No pageview events in this range.",
         "hint": "They show here within seconds of being sent.",
+        "filtered": False,
     }
     assert body["note"] is None
     assert panel_body(TrendResult(_query(), "events", _hourly([0, 2, 0, 0])), "line")["empty"] is None
@@ -44,6 +45,7 @@ def test_with_filters_it_names_them_and_suggests_another() -> None:
     assert body["empty"] == {
         "text": "No signup or purchase events where plan is pro and price greater than 20 in this range.",
         "hint": "Try a longer range or another filter.",
+        "filtered": True,
     }
 
 
@@ -76,6 +78,10 @@ def test_a_funnel_nobody_entered() -> None:
         }
     )
     body = panel_body(FunnelResult(query, frame), "funnel")
-    assert body["empty"] == {"text": "Nobody did pageview in this range.", "hint": "Try a longer range or other steps."}
+    assert body["empty"] == {
+        "text": "Nobody did pageview in this range.",
+        "hint": "Try a longer range or other steps.",
+        "filtered": False,
+    }
     entered = frame.with_columns(pl.Series("users", [5, 2]))
     assert panel_body(FunnelResult(query, entered), "funnel")["empty"] is None

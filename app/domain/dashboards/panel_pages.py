@@ -201,8 +201,10 @@ class PanelPages(Controller):
                 raise
             error = exc.message
         edit_url = f"/dashboards/{dashboard_id}/panels/{panel_id}/edit" if can_write(principal) else None
+        app_id = panel_runs.panel_app_id(dashboard, panel.query)
+        setup_url = f"/applications/{app_id}/setup" if app_id else None
         if request.headers.get("hx-request") == "true":
-            return fragment(request, body=body, chart_id=panel.id, error=error, edit_url=edit_url)
+            return fragment(request, body=body, chart_id=panel.id, error=error, edit_url=edit_url, setup_url=setup_url)
         return render(
             request,
             "pages/dashboards/panel.html",
@@ -212,6 +214,7 @@ class PanelPages(Controller):
             body=body,
             error=error,
             edit_url=edit_url,
+            setup_url=setup_url,
             can_write=can_write(principal),
         )
 

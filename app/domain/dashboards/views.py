@@ -100,20 +100,25 @@ def _has_values(frame: pl.DataFrame | None) -> bool:
     return frame is not None and frame.height > 0 and bool((frame["value"] != 0).any())
 
 
-def _nothing_found(query: TrendQuery) -> dict[str, str]:
+def _nothing_found(query: TrendQuery) -> dict[str, Any]:
     """What a trend panel says instead of an empty chart, and what to try next."""
     events = "events" if query.all_events() else " or ".join(query.events) + " events"
     found = events if query.aggregation in INTEGRAL_AGGREGATIONS else f"{query.property} values in {events}"
     return _nothing(f"No {found}", query.filters, "They show here within seconds of being sent.")
 
 
-def _nothing(found: str, filters: tuple[PropertyFilter, ...], hint: str) -> dict[str, str]:
+def _nothing(found: str, filters: tuple[PropertyFilter, ...], hint: str) -> dict[str, Any]:
     """ "No pageview events where plan is pro in this range." and a hint: with filters, to
-    try others (the likelier reason), else `hint`."""
+    try others (the likelier reason), else `hint` (and, where the page offers it, a link to
+    how the application sends events: components/panel.html)."""
     if filters:
         conditions = " and ".join(filter_text(item) for item in filters)
-        return {"text": f"{found} where {conditions} in this range.", "hint": "Try a longer range or another filter."}
-    return {"text": f"{found} in this range.", "hint": hint}
+        return {
+            "text": f"{found} where {conditions} in this range.",
+            "hint": "Try a longer range or another filter.",
+            "filtered": True,
+        }
+    return {"text": f"{found} in this range.", "hint": hint, "filtered": False}
 
 
 def moved_forward(previous: TrendResult, shift: timedelta) -> pl.DataFrame:
@@ -158,10 +163,11 @@ def fragment(
     chart_id: str = "",
     error: str | None = None,
     edit_url: str | None = None,
+    setup_url: str | None = None,
 ) -> Template:
     return Template(
         template_name="pages/dashboards/panel_body.html",
-        context={"body": body, "chart_id": chart_id, "error": error, "edit_url": edit_url},
+        context={"body": body, "chart_id": chart_id, "error": error, "edit_url": edit_url, "setup_url": setup_url},
     )
 
 
