@@ -39,6 +39,14 @@ def parse_time(value: str | None, name: str) -> datetime | None:
         ) from exc
 
 
+def custom_times(date_from: str | None, date_to: str | None) -> tuple[datetime, datetime]:
+    """A custom range's `from` and `to` (parse_time), both required."""
+    start, end = parse_time(date_from, "from"), parse_time(date_to, "to")
+    if start is None or end is None:
+        raise ApiError(400, "invalid_range", "Give both `from` and `to` for a custom range.")
+    return start, end
+
+
 def resolve_range(date_from: str | None, date_to: str | None, interval: Interval) -> tuple[datetime, datetime]:
     """The API's from/to (defaults: ending now, a span that suits the interval), widened to whole buckets."""
     end = parse_time(date_to, "to") or datetime.now(UTC)

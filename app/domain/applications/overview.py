@@ -20,7 +20,7 @@ from app.core.errors import ApiError
 from app.core.pages import render
 from app.domain.analytics import api_requests, kpis, timerange
 from app.domain.analytics import service as analytics
-from app.domain.analytics.controllers import parse_time
+from app.domain.analytics.controllers import custom_times
 from app.domain.analytics.schemas import Interval, TrendQuery
 from app.domain.applications import service
 from components import charts
@@ -123,9 +123,7 @@ class OverviewPages(Controller):
             return render(request, "pages/applications/_chart.html", figure=figure, live=True, application_id=app_id)
         try:
             if range == "custom":
-                first, last = parse_time(date_from, "from"), parse_time(date_to, "to")
-                if first is None or last is None:
-                    raise ApiError(400, "invalid_range", "Give both `from` and `to` for a custom range.")
+                first, last = custom_times(date_from, date_to)
                 step = _interval(interval) or timerange.usual_interval(last - first)
                 start, end = timerange.aligned(first, last, step)
             else:

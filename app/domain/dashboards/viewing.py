@@ -15,7 +15,7 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter, SkipValidation
 
 from app.core.errors import ApiError
-from app.domain.analytics.controllers import parse_time
+from app.domain.analytics.controllers import custom_times
 from app.domain.analytics.schemas import Interval, Operator, PropertyFilter, QuerySpec, RangeName
 from app.domain.analytics.timerange import MAX_BUCKETS, RANGE_LABELS, RANGES, STEP, usual_interval
 from app.domain.dashboards.schemas import Panel
@@ -123,9 +123,7 @@ def chosen(range_value: str | None, date_from: str | None = None, date_to: str |
     if date_from or date_to:
         if range_value not in (None, "", CUSTOM):
             raise ApiError(400, "invalid_range", "Give either `range` or `from` and `to`, not both.")
-        start, end = parse_time(date_from, "from"), parse_time(date_to, "to")
-        if start is None or end is None:
-            raise ApiError(400, "invalid_range", "Give both `from` and `to` for a custom range.")
+        start, end = custom_times(date_from, date_to)
         if start >= end:
             raise ApiError(400, "invalid_range", "`from` must be before `to`.")
         return Fixed(start, end)
