@@ -104,6 +104,13 @@ async def test_demo_creates_three_apps_with_history_once_and_live_ticks(started_
         assert events[app.app_id] == expected > 0
         assert metrics[app.app_id] > 0
         assert await _hourly(started_app, app.app_id) == expected  # the rollup saw every event
+    # History reads as received when it happened: no ingestion delay on the application page.
+    for table in ("events", "performance_metrics"):
+        delay = await engines.clickhouse.query_arrow(
+            f"SELECT max(received_at - timestamp) AS d FROM {table} WHERE app_id IN {{a:Array(UUID)}}",
+            {"a": [app.app_id for app in apps]},
+        )
+        assert delay.column("d")[0].as_py() == 0
 
     # Each application comes with a starter dashboard whose every panel runs.
     await _check_starter_dashboards(started_app, apps, now)
