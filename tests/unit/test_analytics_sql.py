@@ -107,6 +107,8 @@ def _fields(query: TrendQuery) -> dict[str, object]:
         ({"interval": "day", "filters": (PropertyFilter("a", "eq", "b"),)}, queries.EVENTS),
         ({"interval": "day", "aggregation": "sum", "property": "amount"}, queries.EVENTS),
         ({"interval": "day", "aggregation": "p50", "property": "revenue"}, queries.EVENTS),
+        # A total up to a moment inside an hour (a period compared up to the same moment).
+        ({"interval": "day", "mode": "total", "date_to": T0 + timedelta(days=7, minutes=30)}, queries.EVENTS),
     ],
 )
 def test_the_rollup_answers_only_what_it_can(fields: dict[str, object], source: str) -> None:

@@ -64,8 +64,8 @@ TIME_PARAM_TYPES = {"timestamp": "DateTime64(3, 'UTC')", "hour": "DateTime('UTC'
 
 def can_use_rollup(query: TrendQuery) -> bool:
     """The hourly rollup answers counts and distinct users (and revenue sums) per event,
-    at hour or day buckets, without property filters or breakdowns."""
-    if query.interval == "minute" or query.filters or query.breakdown:
+    at hour or day buckets, without property filters or breakdowns, over whole hours."""
+    if query.interval == "minute" or query.filters or query.breakdown or not _whole_hours(query):
         return False
     if query.aggregation == "sum":
         return query.property in ROLLUP_SUMS
@@ -76,6 +76,11 @@ def choose_source(query: TrendQuery) -> str:
     if can_use_rollup(query) and query.date_to - query.date_from >= ROLLUP_MIN_SPAN:
         return ROLLUP
     return EVENTS
+
+
+def _whole_hours(query: TrendQuery) -> bool:
+    """Both bounds on the hour: the rollup cannot count part of one."""
+    return all(floor(t, "hour") == as_utc(t) for t in (query.date_from, query.date_to))
 
 
 # Properties the events table also keeps as MATERIALIZED columns (computed on insert by
@@ -103,7 +108,7 @@ class _Builder:
         # count as not before 12:01:00.
         kind = TIME_PARAM_TYPES[time_column]
         bounded = time_column
-        if time_column == "timestamp" and all(floor(t, "hour") == as_utc(t) for t in (query.date_from, query.date_to)):
+        if time_column == "timestamp" and _whole_hours(query):
             # The same range on the sort key's own expression (the same rows, the bounds being
             # whole hours): granules wholly inside need no row-by-row comparison of the
             # DateTime64 column, which is what most of a range scan cost.

@@ -173,7 +173,8 @@ class DashboardController(Controller):
         description="`from`/`to` are the exact range used; for line, area and bar panels with one series, "
         "GET /v1/applications/{app_id}/timeseries with the same event, interval, from and to gives the same points. "
         "`range` (or `from` and `to`) and `where`/`is`/`op` give the numbers a dashboard viewed that way shows; "
-        "`compare=1` adds `previous`, the period just before, as long (not for funnels and retention).",
+        "`compare=1` adds `previous`, the period just before, as long (not for funnels and retention); "
+        "for big numbers and tables whose period is still under way, up to the same moment (`previous.to`).",
     )
     async def panel_data(
         self,

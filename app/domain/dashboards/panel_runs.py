@@ -91,16 +91,27 @@ async def run_panel(
 
 
 async def previous_period(
-    store: AnalyticsStore, result: PanelResult, newer_than: float | None = None
+    store: AnalyticsStore, result: PanelResult, newer_than: float | None = None, now: datetime | None = None
 ) -> analytics.TrendResult | None:
     """The same question over the period just before `result`'s, as long (None for funnels
-    and retention: their periods are cohorts and conversion windows, not a span to repeat)."""
+    and retention: their periods are cohorts and conversion windows, not a span to repeat).
+
+    A total (big number, table) whose period is still under way is set against the period
+    before up to the same moment, not to its end: a range ends with its current bucket, so
+    "last 15 minutes" holds 14 minutes and some seconds, and against 15 whole ones it would
+    always read a few percent down. A chart keeps whole periods: its last point is visibly
+    the one still filling."""
     if not isinstance(result, analytics.TrendResult):
         return None
     query = result.query
-    earlier = msgspec.structs.replace(
-        query, date_from=query.date_from - (query.date_to - query.date_from), date_to=query.date_from
-    )
+    span = query.date_to - query.date_from
+    until = query.date_from
+    if query.mode == "total":
+        # Whole seconds, so that a live refresh within the second finds the cached answer.
+        moment = (now or datetime.now(UTC)).replace(microsecond=0)
+        if query.date_from < moment < query.date_to:
+            until = moment - span
+    earlier = msgspec.structs.replace(query, date_from=query.date_from - span, date_to=until)
     return await analytics.run(store, earlier, newer_than=newer_than)
 
 

@@ -125,7 +125,7 @@ class PanelOrder(msgspec.Struct, forbid_unknown_fields=True):
 
 class PreviousPeriod(msgspec.Struct):
     """The same question over the period just before the panel's, as long (`compare=1`), on
-    its own times."""
+    its own times: for totals of a period still under way, `to` is the same moment of it."""
 
     date_from: datetime = msgspec.field(name="from")
     date_to: datetime = msgspec.field(name="to")

@@ -56,7 +56,9 @@ OPERATORS = get_args(Operator)
 CompareParam = Annotated[
     str | None,
     QueryParameter(
-        max_length=8, description="1: the same question over the period just before, as long, beside (`previous`)."
+        max_length=8,
+        description="1: the same question over the period just before, as long, beside (`previous`); "
+        "totals of a period still under way, up to the same moment.",
     ),
 ]
 # The dashboard's range picker: no choice keeps each panel's own range; "custom" shows from/to.
