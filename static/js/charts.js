@@ -238,9 +238,12 @@
     });
   });
 
-  /* Back to a page whose fields were left out of a submit: they are fields again. */
+  /* Back to a page whose fields were left out of a submit: they are fields again, unless a
+     choice hides them (syncToggles: "is set" wants no value). */
   window.addEventListener("pageshow", function () {
-    doc.querySelectorAll("[data-omit-empty]").forEach(function (field) { field.disabled = false; });
+    doc.querySelectorAll("[data-omit-empty]").forEach(function (field) {
+      field.disabled = field.closest("[data-disable-when-hidden][hidden]") !== null;
+    });
   });
 
   function fillDatalist(id, items, describe) {
