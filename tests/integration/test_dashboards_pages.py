@@ -13,7 +13,7 @@ import pytest
 from litestar import Litestar
 
 from app.domain.analytics import service as analytics
-from tests.integration.analytics_data import day_start, event, insert_events
+from tests.integration.analytics_data import day_start, event, insert_events, iso
 
 HX = {"HX-Request": "true"}
 
@@ -469,6 +469,25 @@ async def test_a_dashboard_beside_the_previous_period(
     assert (await client.get(data_url, params=fixed, headers=owner.headers)).json()["previous"] is None
     odd = await client.get(data_url, params={"compare": "perhaps"}, headers=owner.headers)
     assert (odd.status_code, odd.json()["error"]["code"]) == (400, "invalid_parameter")
+
+    # So does the CSV: the total beside the one before; a chart's buckets beside theirs.
+    async def csv_rows() -> list[str]:
+        csv = await client.get(f"{data_url}.csv", params={**fixed, "compare": "1"}, headers=owner.headers)
+        assert csv.status_code == 200
+        return csv.text.strip().splitlines()
+
+    assert await csv_rows() == ["event,value,previous", "signup,2,3"]
+    line = await client.patch(
+        f"/v1/dashboards/{dashboard['id']}/panels/{panel['id']}", json={"chart_type": "line"}, headers=owner.headers
+    )
+    assert line.status_code == 200
+    rows = await csv_rows()
+    assert rows[0] == "time,signup,previous time,previous signup"
+    assert len(rows) == 1 + 24
+    late = (today - timedelta(days=1, hours=1), today - timedelta(days=2, hours=1))
+    assert rows[-1] == f"{iso(late[0])},2,{iso(late[1])},3"
+    odd_csv = await client.get(f"{data_url}.csv", params={"compare": "perhaps"}, headers=owner.headers)
+    assert odd_csv.status_code == 400
 
 
 async def test_a_dashboard_filtered_by_a_property(

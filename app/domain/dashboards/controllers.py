@@ -186,18 +186,19 @@ class DashboardController(Controller):
         looking: viewing.Looking,
         compare: viewing.CompareParam = None,
     ) -> PanelData:
-        beside_previous = viewing.compared(compare)
-        store = state.engines.clickhouse
-        _, panel, result = await panel_runs.panel_data(
-            db, store, principal, str(dashboard_id), str(panel_id), looking=looking
+        store, beside_previous = state.engines.clickhouse, viewing.compared(compare)
+        panel, result, previous = await panel_runs.panel_data(
+            db, store, principal, str(dashboard_id), str(panel_id), looking, beside_previous
         )
-        previous = await panel_runs.previous_period(store, result) if beside_previous else None
         return export.panel_data(panel, result, previous)
 
     @get(
         "/{dashboard_id:uuid}/panels/{panel_id:uuid}/data.csv",
         dependencies={"looking": Provide(viewing.looked_at, sync_to_thread=False)},
         summary="The panel's numbers as CSV",
+        description="The numbers of GET .../data, as a spreadsheet takes them; the same parameters. With `compare=1`, "
+        "the period before beside them: a `previous` column (big numbers, tables), or `previous time` and a "
+        "`previous <series>` column per series, bucket for bucket (charts).",
         media_type="text/csv",
     )
     async def panel_csv(
@@ -208,8 +209,10 @@ class DashboardController(Controller):
         principal: CurrentPrincipal,
         state: State,
         looking: viewing.Looking,
+        compare: viewing.CompareParam = None,
     ) -> Response[bytes]:
-        _, panel, result = await panel_runs.panel_data(
-            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), looking=looking
+        store, beside_previous = state.engines.clickhouse, viewing.compared(compare)
+        panel, result, previous = await panel_runs.panel_data(
+            db, store, principal, str(dashboard_id), str(panel_id), looking, beside_previous
         )
-        return export.csv_response(panel, result)
+        return export.csv_response(panel, result, previous)

@@ -100,22 +100,42 @@ def label_heading(result: TrendResult) -> str:
     return result.query.breakdown or "event"
 
 
-def to_csv(result: TrendResult | funnels.FunnelResult | retention.RetentionResult) -> str:
+def to_csv(
+    result: TrendResult | funnels.FunnelResult | retention.RetentionResult, previous: TrendResult | None = None
+) -> str:
     """Series mode: one row per bucket (`time`, then a column per series). Total mode:
-    one row per series (the label, `value`). Funnels and retention: people_csv()."""
+    one row per series (the label, `value`). Funnels and retention: people_csv().
+
+    With `previous` (compare=1), the period before beside it: total mode adds `previous`,
+    each series' total then; series mode adds `previous time` and a `previous <series>` column
+    per series, bucket for bucket (the first bucket beside the first)."""
     if not isinstance(result, TrendResult):
         return people_csv(result)
-    frame = result.frame
     if result.query.mode == "total":
-        table = frame.select(
-            pl.col("series").map_elements(safe_cell, return_dtype=pl.Utf8).alias(safe_cell(label_heading(result))),
-            pl.col("value"),
-        )
+        table = _total_table(result)
+        if previous is not None:
+            earlier = _total_table(previous).rename({"value": "previous"})
+            table = table.join(earlier, on=table.columns[0], how="left", maintain_order="left")
     else:
-        wide = shaping.to_wide(frame)
-        labels = {c: safe_cell(c) for c in wide.columns if c != "t"}
-        table = wide.rename({**labels, "t": "time" if "time" not in labels.values() else "time (UTC)"})
+        table = _series_table(result)
+        if previous is not None:
+            earlier = _series_table(previous)
+            earlier = earlier.rename({c: f"previous {c}" for c in earlier.columns})
+            table = table.with_row_index("_i").join(earlier.with_row_index("_i"), on="_i", how="left").drop("_i")
     return table.write_csv(datetime_format="%Y-%m-%dT%H:%M:%SZ")
+
+
+def _total_table(result: TrendResult) -> pl.DataFrame:
+    return result.frame.select(
+        pl.col("series").map_elements(safe_cell, return_dtype=pl.Utf8).alias(safe_cell(label_heading(result))),
+        pl.col("value"),
+    )
+
+
+def _series_table(result: TrendResult) -> pl.DataFrame:
+    wide = shaping.to_wide(result.frame)
+    labels = {c: safe_cell(c) for c in wide.columns if c != "t"}
+    return wide.rename({**labels, "t": "time" if "time" not in labels.values() else "time (UTC)"})
 
 
 def filename(panel: Panel) -> str:
@@ -124,10 +144,12 @@ def filename(panel: Panel) -> str:
 
 
 def csv_response(
-    panel: Panel, result: TrendResult | funnels.FunnelResult | retention.RetentionResult
+    panel: Panel,
+    result: TrendResult | funnels.FunnelResult | retention.RetentionResult,
+    previous: TrendResult | None = None,
 ) -> Response[bytes]:
     return Response(
-        content=to_csv(result).encode(),
+        content=to_csv(result, previous).encode(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename(panel)}"', "Cache-Control": "no-store"},
     )

@@ -54,13 +54,15 @@ async def panel_data(
     principal: Principal,
     dashboard_id: str,
     panel_id: str,
-    now: datetime | None = None,
-    looking: Viewing | None = None,
-) -> tuple[Row, Panel, PanelResult]:
-    """Run a panel's query over its range ending `now`, or as `looking` says (viewing.py)."""
+    looking: Viewing,
+    compare: bool = False,
+) -> tuple[Panel, PanelResult, analytics.TrendResult | None]:
+    """A panel's numbers as `looking` says (viewing.py), over its range ending now; with
+    `compare`, the period before's too (previous_period)."""
     dashboard, row = await get_panel(conn, principal, dashboard_id, panel_id)
-    panel = looking.applied(to_panel(row)) if looking else to_panel(row)
-    return dashboard, panel, await run_panel(conn, store, principal, dashboard, panel, now)
+    panel = looking.applied(to_panel(row))
+    result = await run_panel(conn, store, principal, dashboard, panel)
+    return panel, result, await previous_period(store, result) if compare else None
 
 
 async def run_panel(
