@@ -138,7 +138,14 @@ def number_figure(frame: pl.DataFrame, integral: bool, previous: pl.DataFrame | 
         reference = before.get(row["series"], 0) if before is not None else None
         if reference:  # (a change from nothing has no percentage)
             trace["mode"] = "number+delta"
-            trace["delta"] = {"reference": reference, "relative": True, "valueformat": "+.1%", "position": "bottom"}
+            # The number it changed from, beside the change: "▲+25.0% vs 1,000".
+            trace["delta"] = {
+                "reference": reference,
+                "relative": True,
+                "valueformat": "+.1%",
+                "position": "bottom",
+                "suffix": " vs " + format_value(reference, integral),
+            }
         if len(shown) > 1:
             trace["title"] = {"text": _escape(row["series"]), "font": {"size": 13}}
         traces.append(trace)

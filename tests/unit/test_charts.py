@@ -100,6 +100,7 @@ def test_big_numbers_and_tables_beside_the_previous_period() -> None:
     signup, login = number["data"]
     assert signup["mode"] == "number+delta"
     assert (signup["delta"]["reference"], signup["delta"]["relative"]) == (1000, True)
+    assert signup["delta"]["suffix"] == " vs 1,000"  # the number it changed from, shown
     assert login["mode"] == "number"  # up from nothing: no percentage to show
     table = charts.figure(
         _totals({"/a": 12, "/b": 5, "/new": 1}),
