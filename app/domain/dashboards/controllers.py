@@ -184,11 +184,9 @@ class DashboardController(Controller):
         principal: CurrentPrincipal,
         state: State,
         looking: viewing.Looking,
-        compare: viewing.CompareParam = None,
     ) -> PanelData:
-        store, beside_previous = state.engines.clickhouse, viewing.compared(compare)
         panel, result, previous = await panel_runs.panel_data(
-            db, store, principal, str(dashboard_id), str(panel_id), looking, beside_previous
+            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), looking
         )
         return export.panel_data(panel, result, previous)
 
@@ -209,10 +207,8 @@ class DashboardController(Controller):
         principal: CurrentPrincipal,
         state: State,
         looking: viewing.Looking,
-        compare: viewing.CompareParam = None,
     ) -> Response[bytes]:
-        store, beside_previous = state.engines.clickhouse, viewing.compared(compare)
         panel, result, previous = await panel_runs.panel_data(
-            db, store, principal, str(dashboard_id), str(panel_id), looking, beside_previous
+            db, state.engines.clickhouse, principal, str(dashboard_id), str(panel_id), looking
         )
         return export.csv_response(panel, result, previous)

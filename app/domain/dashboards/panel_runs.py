@@ -55,14 +55,13 @@ async def panel_data(
     dashboard_id: str,
     panel_id: str,
     looking: Viewing,
-    compare: bool = False,
 ) -> tuple[Panel, PanelResult, analytics.TrendResult | None]:
-    """A panel's numbers as `looking` says (viewing.py), over its range ending now; with
-    `compare`, the period before's too (previous_period)."""
+    """A panel's numbers as `looking` says (viewing.py), over its range ending now; beside
+    the previous period, that period's too (previous_period)."""
     dashboard, row = await get_panel(conn, principal, dashboard_id, panel_id)
     panel = looking.applied(to_panel(row))
     result = await run_panel(conn, store, principal, dashboard, panel)
-    return panel, result, await previous_period(store, result) if compare else None
+    return panel, result, await previous_period(store, result) if looking.compare else None
 
 
 async def run_panel(

@@ -191,11 +191,15 @@ def filtered(panel: Panel, filters: Sequence[PropertyFilter]) -> Panel:
 
 
 def viewing(params: Mapping[str, str]) -> Viewing:
-    """How a page's query string asks to look at the dashboard; 400 for anything unclear."""
-    return Viewing(
-        chosen(params.get("range"), params.get("from"), params.get("to")),
-        compared(params.get("compare")),
-        where_filter(params.get("where"), params.get("is"), params.get("op")),
+    """How a page's query string asks to look at the dashboard (its range may be "custom")."""
+    return _looked(
+        params.get("range"),
+        params.get("from"),
+        params.get("to"),
+        params.get("where"),
+        params.get("is"),
+        params.get("op"),
+        params.get("compare"),
     )
 
 
@@ -243,10 +247,24 @@ def looked_at(
     where: WhereParam = None,
     is_: IsParam = None,
     op: OpParam = None,
+    compare: CompareParam = None,
 ) -> Viewing:
-    """The panel API's view of a dashboard, from the same query parameters as its page
-    (a Litestar dependency: they are documented with the routes that use it)."""
-    return Viewing(chosen(range_name, date_from, date_to), where=where_filter(where, is_, op))
+    """The panel API's view of a dashboard, from the same query parameters as its page (a
+    Litestar dependency: they are documented, and checked, with the routes that use it)."""
+    return _looked(range_name, date_from, date_to, where, is_, op, compare)
+
+
+def _looked(
+    range_value: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    where: str | None,
+    is_: str | None,
+    op: str | None,
+    compare: str | None,
+) -> Viewing:
+    """How a dashboard is looked at, from its query parameters; 400 for anything unclear."""
+    return Viewing(chosen(range_value, date_from, date_to), compared(compare), where_filter(where, is_, op))
 
 
 # Handler parameter type for looked_at (made here, so nothing to check again: Litestar's
