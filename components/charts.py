@@ -8,6 +8,7 @@ in the browser by static/js/charts.js so a theme switch restyles without a round
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -354,6 +355,61 @@ def with_previous_period(figure: Figure, previous: pl.DataFrame, *, integral: bo
     out["data"] = [*data, line]
     out["layout"] = {**figure["layout"], "showlegend": True}
     return out
+
+
+# Marks what is drawn over a chart's bucket still under way (static/js/charts.js colours it).
+UNDER_WAY = "under way"
+
+
+def with_bucket_under_way(figure: Figure, start: datetime, step: timedelta) -> Figure:
+    """The bucket that began at `start` and is still filling, shaded and labelled "so far",
+    each series' value there hovering as "... so far". A range ends with the bucket under way,
+    so without this a count per hour seen at ten past always ends in a plunge."""
+    at = start.strftime(_TIME_FORMAT)
+    data = []
+    for trace in figure["data"]:
+        if "role" in (trace.get("meta") or {}) or at not in trace.get("x", ()):
+            data.append(trace)  # an overlay (band, forecast, previous period) keeps its hover
+            continue
+        template = trace["hovertemplate"]
+        so_far = template.replace("<extra>", " so far<extra>", 1)
+        data.append({**trace, "hovertemplate": [so_far if x == at else template for x in trace["x"]]})
+    edges = [(start + offset).strftime(_TIME_FORMAT) for offset in (-step / 2, step / 2)]
+    shade = {
+        "type": "rect",
+        "name": UNDER_WAY,
+        "layer": "below",
+        "xref": "x",
+        "yref": "paper",
+        "x0": edges[0],
+        "x1": edges[1],
+        "y0": 0,
+        "y1": 1,
+        "line": {"width": 0},
+    }
+    label = {
+        "name": UNDER_WAY,
+        "text": "so far",
+        "xref": "x",
+        "yref": "paper",
+        "x": at,
+        "y": 1,
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"size": 11},
+    }
+    layout = figure["layout"]
+    return {
+        **figure,
+        "data": data,
+        "layout": {
+            **layout,
+            # Room above the plot for the label when no legend has made it already.
+            "margin": {**layout["margin"], "t": max(layout["margin"]["t"], 20)},
+            "shapes": [*layout.get("shapes", ()), shade],
+            "annotations": [*layout.get("annotations", ()), label],
+        },
+    }
 
 
 def _drawn_over(

@@ -97,6 +97,13 @@
       });
     });
     if (layout.legend) layout.legend = merge(layout.legend, { font: merge(layout.legend.font, { color: p.muted }) });
+    // The bucket still under way (components/charts.py with_bucket_under_way): a faint band.
+    if (layout.shapes) layout.shapes = layout.shapes.map(function (shape) {
+      return merge(shape, { fillcolor: withAlpha(p.muted, 0.1) });
+    });
+    if (layout.annotations) layout.annotations = layout.annotations.map(function (note) {
+      return merge(note, { font: merge(note.font, { color: p.muted, family: p.font }) });
+    });
 
     var data = (figure.data || []).map(function (source, i) {
       var trace = copy(source);

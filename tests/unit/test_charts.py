@@ -130,6 +130,30 @@ def test_a_line_beside_the_previous_period() -> None:
     assert [t["name"] for t in drawn["data"]] == ["a", "b"]
 
 
+def test_the_bucket_under_way_is_shaded_and_hovers_as_so_far() -> None:
+    banded = charts.with_expected_band(
+        charts.figure(_series({"signup": [3, 4, 1]}), "line", interval="hour", integral=True),
+        _series({"signup": [3, 4, 1]}).with_columns(lower=pl.lit(1), upper=pl.lit(5)),
+        integral=True,
+    )
+    figure = charts.with_bucket_under_way(banded, T0 + timedelta(hours=2), timedelta(hours=1))
+    json.dumps(figure)
+    band_upper, _, line = figure["data"]
+    assert line["hovertemplate"] == ["%{y:,d}<extra>signup</extra>"] * 2 + ["%{y:,d} so far<extra>signup</extra>"]
+    assert band_upper["hovertemplate"] == banded["data"][0]["hovertemplate"]  # overlays keep theirs
+    [shade] = figure["layout"]["shapes"]
+    assert (shade["x0"], shade["x1"]) == ("2025-03-01 01:30:00", "2025-03-01 02:30:00")
+    assert (shade["name"], shade["yref"]) == (charts.UNDER_WAY, "paper")
+    assert [note["text"] for note in figure["layout"]["annotations"]] == ["so far"]
+    # Stacked bars: each series' last bar says so.
+    bars = charts.figure(_series({"a": [1, 2], "b": [3, 4]}), "bar", interval="hour", integral=True)
+    marked = charts.with_bucket_under_way(bars, T0 + timedelta(hours=1), timedelta(hours=1))
+    assert [t["hovertemplate"][-1] for t in marked["data"]] == [
+        "%{y:,d} so far<extra>a</extra>",
+        "%{y:,d} so far<extra>b</extra>",
+    ]
+
+
 def test_labels_from_event_data_are_escaped_for_plotly() -> None:
     figure = charts.figure(_series({"<img src=x onerror=alert(1)>": [1]}), "line", interval="hour", integral=True)
     assert "<img" not in figure["data"][0]["hovertemplate"]

@@ -85,3 +85,19 @@ def test_a_funnel_nobody_entered() -> None:
     }
     entered = frame.with_columns(pl.Series("users", [5, 2]))
     assert panel_body(FunnelResult(query, entered), "funnel")["empty"] is None
+
+
+def test_a_chart_whose_range_is_still_running_marks_its_bucket_under_way() -> None:
+    now = datetime.now(UTC)
+    start = now.replace(minute=0, second=0, microsecond=0)
+    running = _query(date_from=start - timedelta(hours=3), date_to=start + timedelta(hours=1))
+    frame = _hourly([5, 6, 7, 2]).with_columns(pl.col("t") + (start - timedelta(hours=3) - T0))
+    body = panel_body(TrendResult(running, "events", frame), "line")
+    [shade] = body["figure"]["layout"]["shapes"]
+    assert shade["x0"] == (start - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M:%S")
+    assert body["summary"].endswith("The last hour is still under way.")
+    # A range over, or a big number, has nothing under way.
+    over = panel_body(TrendResult(_query(), "events", _hourly([5, 6, 7, 2])), "line")
+    assert "shapes" not in over["figure"]["layout"]
+    totals = pl.DataFrame({"series": ["pageview"], "value": [20]})
+    assert "shapes" not in panel_body(TrendResult(running, "events", totals), "number")["figure"]["layout"]

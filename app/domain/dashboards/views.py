@@ -3,7 +3,7 @@ the view model of a panel's body (its figure and text alternative)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -19,6 +19,7 @@ from app.domain.analytics.forecast import MIN_HISTORY
 from app.domain.analytics.queries import is_integral
 from app.domain.analytics.schemas import INTEGRAL_AGGREGATIONS, PropertyFilter, TrendQuery
 from app.domain.analytics.service import TrendResult
+from app.domain.analytics.timerange import STEP, floor
 from app.domain.applications import queries as applications
 from app.domain.dashboards import export
 from components import charts
@@ -46,7 +47,8 @@ def panel_body(
 ) -> dict[str, Any]:
     """Everything the panel body macro draws: the figure, its text alternative, the range;
     on a line or area chart, the expected band, anomalies and forecast when given; with
-    `previous` (the same question over the period before), that period beside this one."""
+    `previous` (the same question over the period before), that period beside this one; on a
+    series chart whose range is still running, its bucket under way marked as such."""
     if not isinstance(result, TrendResult):
         return people_body(result)
     query = result.query
@@ -77,6 +79,10 @@ def panel_body(
         elif overlays.predicted is not None:  # asked for, but too little history to go on
             notes.append(f"No forecast yet: fewer than {MIN_HISTORY} {query.interval}s have a value to learn from.")
     summary = charts.summary(frame, panel_chart, integral)
+    now = datetime.now(UTC)
+    if panel_chart in charts.SERIES_CHARTS and query.date_from <= now < query.date_to:
+        figure = charts.with_bucket_under_way(figure, floor(now, query.interval), STEP[query.interval])
+        summary += f" The last {query.interval} is still under way."
     if before is not None:
         summary += " Previous period: " + charts.summary(before, panel_chart, integral)
     empty = None if panel_chart == "number" or _has_values(frame) or _has_values(before) else _nothing_found(query)
