@@ -4,7 +4,8 @@
  *                            WebSocket to /v1/applications/<id>/live receives delta frames
  *                            ({"type": "events", "total": n, ...}) and every second the
  *                            chart gains the last second's count with Plotly.extendTraces
- *                            (no redraw). Reconnects with back-off; [data-live-status]
+ *                            (no redraw), and its average line the mean of the last
+ *                            seconds. Reconnects with back-off; [data-live-status]
  *                            says whether it is live.
  */
 (function () {
@@ -60,7 +61,13 @@
     var ticker = setInterval(function () {
       if (!document.body.contains(wrapper)) { stop(); return; }
       if (!plot.data) return; // not drawn yet
-      window.Plotly.extendTraces(plot, { x: [[utcLabel(new Date())]], y: [[pending]] }, [0], WINDOW_POINTS);
+      // Trace 1 is the average line (app/domain/applications/overview.py live_figure): the
+      // mean of the last `window` seconds, this one included.
+      var window_s = plot.data[1].meta.window;
+      var last = plot.data[0].y.slice(1 - window_s).concat([pending]);
+      var mean = last.reduce(function (a, b) { return a + b; }, 0) / last.length;
+      var at = utcLabel(new Date());
+      window.Plotly.extendTraces(plot, { x: [[at], [at]], y: [[pending], [Math.round(mean * 100) / 100]] }, [0, 1], WINDOW_POINTS);
       pending = 0;
       fitCounts(plot);
     }, 1000);

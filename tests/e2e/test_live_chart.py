@@ -27,6 +27,11 @@ DRAWN = """n => {
   return ys.slice(-20).reduce((a, b) => a + b, 0) >= n;
 }"""
 
+# The live chart's average line: as long as the bars, and its last points reach n.
+AVERAGED = """n => {
+  const data = document.querySelector('#overview-chart .chart__plot').data;
+  return data[1].y.length === data[0].y.length && Math.max(...data[1].y.slice(-10)) >= n;
+}"""
 
 # The live chart's y axis as drawn.
 Y_AXIS = """() => {
@@ -67,6 +72,8 @@ def test_posted_events_move_the_chart_within_two_seconds(page: Any, server: Serv
     assert page.evaluate(Y_AXIS) == {"autorange": False, "range": [0, 1], "dtick": None}
     _ingest(server.url, app["ingest_key"], 37)
     page.wait_for_function(DRAWN, arg=37, timeout=2000)
+    # The average line moves with the bars: 37 events over its 10 seconds.
+    page.wait_for_function(AVERAGED, arg=3.7, timeout=2000)
     assert page.url.endswith(f"/applications/{app['id']}")  # no reload, no navigation
     assert page.evaluate("document.querySelector('#overview-chart .chart__plot').data[0].x.length") >= points_before
     # The axis grew with the counts (a fixed 0..1 would cut the line off at 1).

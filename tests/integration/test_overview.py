@@ -12,6 +12,7 @@ import pytest
 from litestar import Litestar
 
 from app.domain.analytics.kpis import LIVE_WINDOW_S
+from app.domain.applications.overview import AVERAGE_S
 
 VOID_ELEMENTS = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -52,6 +53,13 @@ async def test_overview_shows_tiles_and_a_live_chart(seeded: dict[str, Any]) -> 
     figure = _figure(page.text)
     assert len(figure["data"][0]["y"]) == LIVE_WINDOW_S
     assert sum(figure["data"][0]["y"]) == 30
+    # The line of the average per second over the last AVERAGE_S seconds, at every second.
+    bars, average = figure["data"]
+    assert (average["name"], average["meta"]["window"]) == (f"{AVERAGE_S}-second average", AVERAGE_S)
+    assert average["x"] == bars["x"]
+    for i in (0, AVERAGE_S // 2, LIVE_WINDOW_S - 1):
+        window = bars["y"][max(0, i + 1 - AVERAGE_S) : i + 1]
+        assert average["y"][i] == pytest.approx(sum(window) / len(window), abs=0.005)
 
 
 async def test_kpi_fragment_refreshes(seeded: dict[str, Any]) -> None:

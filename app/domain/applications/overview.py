@@ -31,12 +31,33 @@ RANGE_CHOICES = [("live", "Live")] + [(name, label) for name, label in timerange
 RANGE_CHOICES.append(("custom", "Custom"))
 
 
+# The live chart's average line: over this many seconds.
+AVERAGE_S = 10
+
+
 def live_figure(per_second: pl.DataFrame) -> dict[str, Any]:
-    """A bar per second: at a quiet hour most seconds hold no event or one, which a line draws
-    as a comb of spikes; bars show each second's count as it is, and read as well when busy."""
+    """A bar per second, and a line of the average over the last AVERAGE_S seconds. At a
+    quiet hour most seconds hold no event or one: the bars show each second as it is, and
+    the line is what shows traffic rising or falling (static/js/live.js extends both)."""
     frame = per_second.rename({"events": "value"}).with_columns(pl.lit("Events per second").alias("series"))
     figure = charts.series_figure(frame.select("t", "series", "value"), "bar", "minute", integral=True)
     figure["layout"]["xaxis"]["tickformat"] = "%H:%M:%S"
+    figure["data"][0]["marker"] = {"opacity": 0.6}  # the line in front reads first
+    name = f"{AVERAGE_S}-second average"
+    average = frame["value"].rolling_mean(window_size=AVERAGE_S, min_samples=1).round(2)
+    figure["data"].append(
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": name,
+            "x": figure["data"][0]["x"],
+            "y": average.to_list(),
+            "line": {"width": 2},
+            "hovertemplate": f"%{{y:,.1f}}<extra>{name}</extra>",
+            "meta": {"series": 1, "role": "average", "window": AVERAGE_S},
+        }
+    )
+    figure["layout"].update(showlegend=True, hovermode="x unified")
     return figure
 
 
