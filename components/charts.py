@@ -8,10 +8,13 @@ in the browser by static/js/charts.js so a theme switch restyles without a round
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import polars as pl
+
+from app.domain.analytics.schemas import Interval
+from app.domain.analytics.timerange import STEP, floor
 
 Figure = dict[str, Any]
 
@@ -342,6 +345,9 @@ def with_forecast(figure: Figure, predicted: pl.DataFrame, *, integral: bool, se
     return out
 
 
+PREVIOUS_PERIOD = "Previous period"
+
+
 def with_previous_period(figure: Figure, previous: pl.DataFrame, *, integral: bool) -> Figure:
     """The previous period of a one-series chart (`previous`, its times already moved onto
     this period's) as a dotted line in the series' colour. Beside several series, or stacked,
@@ -349,9 +355,7 @@ def with_previous_period(figure: Figure, previous: pl.DataFrame, *, integral: bo
     if len(figure["data"]) != 1 or previous.height == 0:
         return figure
     data, out = _overlaid(figure)
-    line = _drawn_over(
-        previous.sort("t"), "value", "Previous period", "dot", integral, {"series": 0, "role": "previous"}
-    )
+    line = _drawn_over(previous.sort("t"), "value", PREVIOUS_PERIOD, "dot", integral, {"series": 0, "role": "previous"})
     out["data"] = [*data, line]
     out["layout"] = {**figure["layout"], "showlegend": True}
     return out
@@ -361,10 +365,17 @@ def with_previous_period(figure: Figure, previous: pl.DataFrame, *, integral: bo
 UNDER_WAY = "under way"
 
 
-def with_bucket_under_way(figure: Figure, start: datetime, step: timedelta) -> Figure:
-    """The bucket that began at `start` and is still filling, shaded and labelled "so far",
-    each series' value there hovering as "... so far". A range ends with the bucket under way,
-    so without this a count per hour seen at ten past always ends in a plunge."""
+def with_bucket_under_way(
+    figure: Figure, date_from: datetime, date_to: datetime, interval: Interval, now: datetime
+) -> Figure:
+    """For a chart of `date_from`..`date_to` by `interval` that `now` falls in: its bucket still
+    filling, shaded and labelled "so far", each series' value there hovering as "... so far"
+    (overlays and the previous period keep theirs). A range ends with the bucket under way, so
+    without this a count per hour seen at ten past always ends in a plunge. Any other chart
+    is returned as it is."""
+    if not date_from <= now < date_to:
+        return figure
+    start, step = floor(now, interval), STEP[interval]
     at = start.strftime(_TIME_FORMAT)
     data = []
     for trace in figure["data"]:

@@ -103,11 +103,18 @@ async def test_ranges_render_the_same_counts_as_the_timeseries_api(
     fragment = await seeded["browser"].get(f"/applications/{app['id']}/chart?{query}")
     assert fragment.status_code == 200
     assert "data-live-app" not in fragment.text
-    traces = _figure(fragment.text)["data"]
+    figure = _figure(fragment.text)
+    traces = figure["data"]
     assert sum(traces[0]["y"]) == 30
+    # The range runs up to now: its last bucket is marked as still filling, on this period only.
+    [shade] = figure["layout"]["shapes"]
+    assert shade["name"] == "under way"
+    assert traces[0]["hovertemplate"][-1].startswith("%{y:,d} so far")
     if "compare" in query:
         assert [trace["name"] for trace in traces] == ["This period", "Previous period"]
         assert sum(traces[1]["y"]) == 0
+        assert traces[1]["meta"] == {"series": 1, "role": "previous"}
+        assert isinstance(traces[1]["hovertemplate"], str)
 
 
 async def test_bad_ranges_are_400(seeded: dict[str, Any]) -> None:

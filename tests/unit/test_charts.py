@@ -136,7 +136,8 @@ def test_the_bucket_under_way_is_shaded_and_hovers_as_so_far() -> None:
         _series({"signup": [3, 4, 1]}).with_columns(lower=pl.lit(1), upper=pl.lit(5)),
         integral=True,
     )
-    figure = charts.with_bucket_under_way(banded, T0 + timedelta(hours=2), timedelta(hours=1))
+    end, now = T0 + timedelta(hours=3), T0 + timedelta(hours=2, minutes=10)
+    figure = charts.with_bucket_under_way(banded, T0, end, "hour", now)
     json.dumps(figure)
     band_upper, _, line = figure["data"]
     assert line["hovertemplate"] == ["%{y:,d}<extra>signup</extra>"] * 2 + ["%{y:,d} so far<extra>signup</extra>"]
@@ -147,11 +148,14 @@ def test_the_bucket_under_way_is_shaded_and_hovers_as_so_far() -> None:
     assert [note["text"] for note in figure["layout"]["annotations"]] == ["so far"]
     # Stacked bars: each series' last bar says so.
     bars = charts.figure(_series({"a": [1, 2], "b": [3, 4]}), "bar", interval="hour", integral=True)
-    marked = charts.with_bucket_under_way(bars, T0 + timedelta(hours=1), timedelta(hours=1))
+    marked = charts.with_bucket_under_way(bars, T0, T0 + timedelta(hours=2), "hour", T0 + timedelta(minutes=65))
     assert [t["hovertemplate"][-1] for t in marked["data"]] == [
         "%{y:,d} so far<extra>a</extra>",
         "%{y:,d} so far<extra>b</extra>",
     ]
+    # A range over, or not begun: nothing under way.
+    assert charts.with_bucket_under_way(bars, T0, T0 + timedelta(hours=2), "hour", T0 + timedelta(hours=2)) is bars
+    assert charts.with_bucket_under_way(bars, T0, T0 + timedelta(hours=2), "hour", T0 - timedelta(hours=1)) is bars
 
 
 def test_labels_from_event_data_are_escaped_for_plotly() -> None:

@@ -66,7 +66,7 @@ def compared(current: pl.DataFrame, previous: pl.DataFrame, shift: Any) -> pl.Da
     return pl.concat(
         [
             current.with_columns(pl.lit("This period").alias("series")),
-            previous.with_columns((pl.col("t") + shift).alias("t"), pl.lit("Previous period").alias("series")),
+            previous.with_columns((pl.col("t") + shift).alias("t"), pl.lit(charts.PREVIOUS_PERIOD).alias("series")),
         ]
     )
 
@@ -161,6 +161,10 @@ class OverviewPages(Controller):
             )
             frame = compared(frame, (await analytics.run(store, earlier)).frame, span)
         figure = charts.series_figure(frame.select("t", "series", "value"), "line", step, integral=True)
+        for i, trace in enumerate(figure["data"]):
+            if trace["name"] == charts.PREVIOUS_PERIOD:  # its last bucket is whole: "so far" is this period's alone
+                trace["meta"] = {"series": i, "role": "previous"}
+        figure = charts.with_bucket_under_way(figure, start, end, step, datetime.now(UTC))
         return render(request, "pages/applications/_chart.html", figure=figure, live=False, application_id=app_id)
 
 

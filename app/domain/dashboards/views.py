@@ -19,7 +19,6 @@ from app.domain.analytics.forecast import MIN_HISTORY
 from app.domain.analytics.queries import is_integral
 from app.domain.analytics.schemas import INTEGRAL_AGGREGATIONS, PropertyFilter, TrendQuery
 from app.domain.analytics.service import TrendResult
-from app.domain.analytics.timerange import STEP, floor
 from app.domain.applications import queries as applications
 from app.domain.dashboards import export
 from components import charts
@@ -79,10 +78,11 @@ def panel_body(
         elif overlays.predicted is not None:  # asked for, but too little history to go on
             notes.append(f"No forecast yet: fewer than {MIN_HISTORY} {query.interval}s have a value to learn from.")
     summary = charts.summary(frame, panel_chart, integral)
-    now = datetime.now(UTC)
-    if panel_chart in charts.SERIES_CHARTS and query.date_from <= now < query.date_to:
-        figure = charts.with_bucket_under_way(figure, floor(now, query.interval), STEP[query.interval])
-        summary += f" The last {query.interval} is still under way."
+    if panel_chart in charts.SERIES_CHARTS:
+        marked = charts.with_bucket_under_way(figure, query.date_from, query.date_to, query.interval, datetime.now(UTC))
+        if marked is not figure:
+            summary += f" The last {query.interval} is still under way."
+        figure = marked
     if before is not None:
         summary += " Previous period: " + charts.summary(before, panel_chart, integral)
     empty = None if panel_chart == "number" or _has_values(frame) or _has_values(before) else _nothing_found(query)
