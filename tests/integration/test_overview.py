@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -60,6 +61,50 @@ async def test_overview_shows_tiles_and_a_live_chart(seeded: dict[str, Any]) -> 
     for i in (0, AVERAGE_S // 2, LIVE_WINDOW_S - 1):
         window = bars["y"][max(0, i + 1 - AVERAGE_S) : i + 1]
         assert average["y"][i] == pytest.approx(sum(window) / len(window), abs=0.005)
+
+
+def _tile_text(html: str, tile_id: str) -> str:
+    """A tile's words as read: label, value, change and hint."""
+    block = html.split(f'id="{tile_id}-label"')[1].split('<div class="kpi">')[0].split("</div>\n  </div>")[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", block.split(">", 1)[1]).split())
+
+
+async def test_tiles_compare_with_the_same_time_yesterday(client: httpx.AsyncClient, make_org: Any, login: Any) -> None:
+    owner = await make_org()
+    app = (await client.post("/v1/applications", json={"name": "Shop", "type": "web"}, headers=owner.headers)).json()
+    key = {"X-API-Key": app["ingest_key"]}
+    now = datetime.now(UTC)
+    then = now - timedelta(days=1, seconds=20)  # in yesterday's minute, five minutes and day so far
+    today = [{"event": "pageview", "distinct_id": f"u{i % 3}"} for i in range(6)]
+    yesterday = [{"event": "pageview", "distinct_id": f"y{i}", "timestamp": then.isoformat()} for i in range(4)]
+    await client.post("/v1/events/batch", json={"events": today + yesterday}, headers=key)
+    metrics = [
+        {"endpoint": "/x", "method": "GET", "status_code": 500 if i < 1 else 200, "duration_ms": 100.0}
+        for i in range(10)
+    ] + [
+        {
+            "endpoint": "/x",
+            "method": "GET",
+            "status_code": 500 if i < 3 else 200,
+            "duration_ms": 80.0,
+            "timestamp": (now - timedelta(days=1, minutes=10)).isoformat(),
+        }
+        for i in range(10)
+    ]
+    await client.post("/v1/performance/batch", json={"metrics": metrics}, headers=key)
+
+    html = (await (await login(owner)).get(f"/applications/{app['id']}/kpis")).text
+    assert _tile_text(html, "kpi-events-per-min") == "Events per minute 6 Up +50.0% last 60 seconds · yesterday 4"
+    assert _tile_text(html, "kpi-active-users") == "Active users 3 Down -25.0% last 5 minutes · yesterday 4"
+    # Just after midnight, yesterday's events fall before that day's 00:00: nothing to compare.
+    if then.date() == (now - timedelta(days=1)).date():
+        assert _tile_text(html, "kpi-events-today") == "Events today 6 Up +50.0% since 00:00 UTC · yesterday 4"
+    else:
+        assert _tile_text(html, "kpi-events-today") == "Events today 6 since 00:00 UTC"
+    # Fewer errors is better (green); a share changes in percentage points.
+    assert _tile_text(html, "kpi-error-rate") == "Error rate 10.0% Down -20.0 pt 5xx share, last hour · yesterday 30.0%"
+    assert "kpi__delta kpi__delta--good" in html.split('id="kpi-error-rate"')[1]
+    assert _tile_text(html, "kpi-p95") == "p95 response time 100 ms Up +25.0% last hour · yesterday 80 ms"
 
 
 async def test_kpi_fragment_refreshes(seeded: dict[str, Any]) -> None:

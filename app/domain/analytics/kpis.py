@@ -12,23 +12,34 @@ from app.engines.clickhouse import AnalyticsStore, query_frame
 
 LIVE_WINDOW_S = 300
 
+# Each figure twice: now, and over the same window a day earlier (the tiles' "yesterday").
 _EVENTS = """
+WITH now64(3) AS as_of, as_of - INTERVAL 1 DAY AS day_ago
 SELECT
-    countIf(timestamp >= now64(3) - INTERVAL 1 MINUTE) AS events_per_min,
-    uniqIf(distinct_id, timestamp >= now64(3) - INTERVAL 5 MINUTE) AS active_users_5m,
-    countIf(timestamp >= toStartOfDay(now64(3))) AS events_today,
-    max(received_at) AS last_received_at,
-    quantileIf(0.95)(toFloat64(received_at - timestamp), timestamp >= now64(3) - INTERVAL 5 MINUTE) AS delay_p95_s
+    countIf(timestamp >= as_of - INTERVAL 1 MINUTE) AS events_per_min,
+    countIf(timestamp >= day_ago - INTERVAL 1 MINUTE AND timestamp < day_ago) AS events_per_min_before,
+    uniqIf(distinct_id, timestamp >= as_of - INTERVAL 5 MINUTE) AS active_users_5m,
+    uniqIf(distinct_id, timestamp >= day_ago - INTERVAL 5 MINUTE AND timestamp < day_ago) AS active_users_5m_before,
+    countIf(timestamp >= toStartOfDay(as_of)) AS events_today,
+    countIf(timestamp >= toStartOfDay(day_ago) AND timestamp < day_ago) AS events_today_before,
+    maxIf(received_at, timestamp >= toStartOfDay(as_of) OR timestamp >= as_of - INTERVAL 5 MINUTE) AS last_received_at,
+    quantileIf(0.95)(toFloat64(received_at - timestamp), timestamp >= as_of - INTERVAL 5 MINUTE) AS delay_p95_s
 FROM events
-WHERE app_id = {app:UUID} AND timestamp >= least(toStartOfDay(now64(3)), now64(3) - INTERVAL 5 MINUTE)
+WHERE app_id = {app:UUID}
+  AND timestamp >= least(toStartOfDay(day_ago), day_ago - INTERVAL 5 MINUTE)
 """
 _PERFORMANCE = """
+WITH now64(3) AS as_of, timestamp >= as_of - INTERVAL 1 HOUR AS recent
 SELECT
-    count() AS requests,
-    countIf(status_code >= 500) AS server_errors,
-    quantile(0.95)(duration_ms) AS p95_ms
+    countIf(recent) AS requests,
+    countIf(recent AND status_code >= 500) AS server_errors,
+    quantileIf(0.95)(duration_ms, recent) AS p95_ms,
+    countIf(NOT recent) AS requests_before,
+    countIf(NOT recent AND status_code >= 500) AS server_errors_before,
+    quantileIf(0.95)(duration_ms, NOT recent) AS p95_ms_before
 FROM performance_metrics
-WHERE app_id = {app:UUID} AND timestamp >= now64(3) - INTERVAL 1 HOUR
+WHERE app_id = {app:UUID}
+  AND (recent OR (timestamp >= as_of - INTERVAL 25 HOUR AND timestamp < as_of - INTERVAL 1 DAY))
 """
 _PER_SECOND = """
 SELECT toStartOfSecond(timestamp) AS t, count() AS events
@@ -38,20 +49,32 @@ GROUP BY t ORDER BY t
 """
 
 
-class Kpis(msgspec.Struct):
+class Figures(msgspec.Struct):
+    """The tiles' figures over their windows: the last minute, five minutes, the day since
+    00:00 UTC and the last hour."""
+
     events_per_min: int
     active_users_5m: int
     events_today: int
-    error_rate: float | None  # share of requests answered 5xx in the last hour
-    p95_ms: float | None  # response time, last hour
+    error_rate: float | None  # share of requests answered 5xx
+    p95_ms: float | None  # response time
+
+
+class Kpis(msgspec.Struct):
+    now: Figures
+    # The same windows a day earlier: how today compares with a usual day.
+    yesterday: Figures
     last_received_at: datetime | None
     delay_p95_s: float | None  # event time → stored, last 5 minutes
 
 
 class _EventsRow(msgspec.Struct):
     events_per_min: int
+    events_per_min_before: int
     active_users_5m: int
+    active_users_5m_before: int
     events_today: int
+    events_today_before: int
     last_received_at: datetime | None
     delay_p95_s: float | None
 
@@ -60,6 +83,9 @@ class _PerformanceRow(msgspec.Struct):
     requests: int
     server_errors: int
     p95_ms: float | None
+    requests_before: int
+    server_errors_before: int
+    p95_ms_before: float | None
 
 
 async def kpis(store: AnalyticsStore, app_id: str) -> Kpis:
@@ -68,19 +94,29 @@ async def kpis(store: AnalyticsStore, app_id: str) -> Kpis:
     return shape_kpis(msgspec.convert(events, _EventsRow), msgspec.convert(performance, _PerformanceRow))
 
 
-def shape_kpis(events: _EventsRow, performance: _PerformanceRow) -> Kpis:
+def shape_kpis(events: _EventsRow, p: _PerformanceRow) -> Kpis:
     """Turn the two result rows into tiles; an empty range gives None, not a fake zero."""
     seen = events.last_received_at is not None and events.last_received_at.year > 1970  # epoch = no rows
-    served = performance.requests > 0
     return Kpis(
-        events_per_min=events.events_per_min,
-        active_users_5m=events.active_users_5m,
-        events_today=events.events_today,
-        error_rate=performance.server_errors / performance.requests if served else None,
-        p95_ms=performance.p95_ms if served else None,
+        now=_figures(
+            events.events_per_min, events.active_users_5m, events.events_today, p.server_errors, p.requests, p.p95_ms
+        ),
+        yesterday=_figures(
+            events.events_per_min_before,
+            events.active_users_5m_before,
+            events.events_today_before,
+            p.server_errors_before,
+            p.requests_before,
+            p.p95_ms_before,
+        ),
         last_received_at=_utc(events.last_received_at) if seen else None,
         delay_p95_s=_finite(events.delay_p95_s) if events.events_per_min else None,
     )
+
+
+def _figures(per_min: int, active: int, today: int, server_errors: int, requests: int, p95_ms: float | None) -> Figures:
+    """One window's figures; no requests gives no error rate or p95, not a fake zero."""
+    return Figures(per_min, active, today, server_errors / requests if requests else None, p95_ms if requests else None)
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -23,7 +23,7 @@ from app.domain.analytics import service as analytics
 from app.domain.analytics.controllers import custom_times
 from app.domain.analytics.schemas import Interval, TrendQuery
 from app.domain.applications import service
-from components import charts
+from components import charts, kpi_tiles
 from components.requests_chart import requests_figure, requests_summary
 
 OverviewRange = Literal["live", "15m", "1h", "24h", "7d", "30d", "custom"]
@@ -87,7 +87,7 @@ class OverviewPages(Controller):
             "pages/applications/overview.html",
             nav="applications",
             application=app,
-            tiles=await kpis.kpis(store, str(app_id)),
+            **_kpi_context(await kpis.kpis(store, str(app_id))),
             figure=live_figure(await kpis.per_second(store, str(app_id))),
             ranges=RANGE_CHOICES,
             selected="live",
@@ -100,8 +100,8 @@ class OverviewPages(Controller):
         self, request: Request[Any, Any, Any], app_id: FromPath[UUID], db: Db, principal: CurrentPrincipal, state: State
     ) -> Template:
         await service.get(db, principal, str(app_id))
-        tiles = await kpis.kpis(state.engines.clickhouse, str(app_id))
-        return render(request, "pages/applications/_kpis.html", tiles=tiles, app_id=str(app_id))
+        figures = await kpis.kpis(state.engines.clickhouse, str(app_id))
+        return render(request, "pages/applications/_kpis.html", **_kpi_context(figures), app_id=str(app_id))
 
     @get("/{app_id:uuid}/requests")
     async def requests_section(
@@ -166,6 +166,11 @@ class OverviewPages(Controller):
                 trace["meta"] = {"series": i, "role": "previous"}
         figure = charts.with_bucket_under_way(figure, start, end, step, datetime.now(UTC))
         return render(request, "pages/applications/_chart.html", figure=figure, live=False, application_id=app_id)
+
+
+def _kpi_context(figures: kpis.Kpis) -> dict[str, Any]:
+    """What pages/applications/_kpis.html draws: the tiles and the ingestion health line."""
+    return {"tiles": kpi_tiles.tiles(figures), "health": figures}
 
 
 def _interval(value: str | None) -> Interval | None:
