@@ -345,9 +345,6 @@ def with_forecast(figure: Figure, predicted: pl.DataFrame, *, integral: bool, se
     return out
 
 
-PREVIOUS_PERIOD = "Previous period"
-
-
 def with_previous_period(figure: Figure, previous: pl.DataFrame, *, integral: bool) -> Figure:
     """The previous period of a one-series chart (`previous`, its times already moved onto
     this period's) as a dotted line in the series' colour. Beside several series, or stacked,
@@ -355,7 +352,9 @@ def with_previous_period(figure: Figure, previous: pl.DataFrame, *, integral: bo
     if len(figure["data"]) != 1 or previous.height == 0:
         return figure
     data, out = _overlaid(figure)
-    line = _drawn_over(previous.sort("t"), "value", PREVIOUS_PERIOD, "dot", integral, {"series": 0, "role": "previous"})
+    line = _drawn_over(
+        previous.sort("t"), "value", "Previous period", "dot", integral, {"series": 0, "role": "previous"}
+    )
     out["data"] = [*data, line]
     out["layout"] = {**figure["layout"], "showlegend": True}
     return out

@@ -156,10 +156,11 @@ async def test_ranges_render_the_same_counts_as_the_timeseries_api(
     assert shade["name"] == "under way"
     assert traces[0]["hovertemplate"][-1].startswith("%{y:,d} so far")
     if "compare" in query:
-        assert [trace["name"] for trace in traces] == ["This period", "Previous period"]
+        # As on dashboards: the period before as a dotted line in the series' colour.
+        assert [trace["name"] for trace in traces] == ["Events", "Previous period"]
         assert sum(traces[1]["y"]) == 0
-        assert traces[1]["meta"] == {"series": 1, "role": "previous"}
-        assert isinstance(traces[1]["hovertemplate"], str)
+        assert (traces[1]["line"]["dash"], traces[1]["meta"]) == ("dot", {"series": 0, "role": "previous"})
+        assert isinstance(traces[1]["hovertemplate"], str)  # a whole bucket: not "so far"
 
 
 async def test_bad_ranges_are_400(seeded: dict[str, Any]) -> None:

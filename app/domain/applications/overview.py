@@ -61,16 +61,6 @@ def live_figure(per_second: pl.DataFrame) -> dict[str, Any]:
     return figure
 
 
-def compared(current: pl.DataFrame, previous: pl.DataFrame, shift: Any) -> pl.DataFrame:
-    """Both periods on one time axis: the previous one moved forward by the range's length."""
-    return pl.concat(
-        [
-            current.with_columns(pl.lit("This period").alias("series")),
-            previous.with_columns((pl.col("t") + shift).alias("t"), pl.lit(charts.PREVIOUS_PERIOD).alias("series")),
-        ]
-    )
-
-
 class OverviewPages(Controller):
     path = "/applications"
     include_in_schema = False
@@ -154,16 +144,14 @@ class OverviewPages(Controller):
             raise ApiError(400, "invalid_range", str(exc)) from exc
         query = TrendQuery(app_id=str(app_id), org_id=principal.org_id, date_from=start, date_to=end, interval=step)
         frame = (await analytics.run(store, query)).frame.with_columns(pl.lit("Events").alias("series"))
-        if compare:
+        figure = charts.series_figure(frame.select("t", "series", "value"), "line", step, integral=True)
+        if compare:  # drawn as on dashboards: a dotted line of the period before, on this period's times
             span = end - start
             earlier = TrendQuery(
                 app_id=str(app_id), org_id=principal.org_id, date_from=start - span, date_to=start, interval=step
             )
-            frame = compared(frame, (await analytics.run(store, earlier)).frame, span)
-        figure = charts.series_figure(frame.select("t", "series", "value"), "line", step, integral=True)
-        for i, trace in enumerate(figure["data"]):
-            if trace["name"] == charts.PREVIOUS_PERIOD:  # its last bucket is whole: "so far" is this period's alone
-                trace["meta"] = {"series": i, "role": "previous"}
+            previous = (await analytics.run(store, earlier)).frame.with_columns(pl.col("t") + span)
+            figure = charts.with_previous_period(figure, previous, integral=True)
         figure = charts.with_bucket_under_way(figure, start, end, step, datetime.now(UTC))
         return render(request, "pages/applications/_chart.html", figure=figure, live=False, application_id=app_id)
 
