@@ -78,8 +78,12 @@
     return out;
   }
 
-  /* The server's figure (structure only) in the current theme's colours. */
-  function themed(figure) {
+  /* Below this width a legend can reach the right edge, where the "so far" label sits. */
+  var NARROW_PX = 480;
+
+  /* The server's figure (structure only) in the current theme's colours, for a plot `width`
+   * pixels wide. */
+  function themed(figure, width) {
     var p = palette();
     var layout = copy(figure.layout);
     layout.paper_bgcolor = "rgba(0,0,0,0)";
@@ -101,7 +105,10 @@
     if (layout.shapes) layout.shapes = layout.shapes.map(function (shape) {
       return merge(shape, { fillcolor: withAlpha(p.muted, 0.1) });
     });
-    if (layout.annotations) layout.annotations = layout.annotations.map(function (note) {
+    if (layout.annotations) layout.annotations = layout.annotations.filter(function (note) {
+      // On a narrow chart with a legend the band and the hover still say "so far".
+      return !(note.name === "under way" && layout.showlegend && width < NARROW_PX);
+    }).map(function (note) {
       return merge(note, { font: merge(note.font, { color: p.muted, family: p.font }) });
     });
 
@@ -157,7 +164,7 @@
     var plot = container.querySelector(".chart__plot");
     if (!plot) return;
     container._nexusDrawn = true;
-    var figure = themed(figureOf(container));
+    var figure = themed(figureOf(container), plot.clientWidth);
     window.Plotly.newPlot(plot, figure.data, figure.layout, CONFIG).then(function () {
       container.setAttribute("data-drawn", "true");
     });
@@ -180,7 +187,7 @@
       for (var i = 0; i < charts.length; i++) {
         var plot = charts[i].querySelector(".chart__plot");
         // The data as drawn, not as the page brought it: a live chart has moved on since.
-        var figure = themed({ data: plot.data || figureOf(charts[i]).data, layout: figureOf(charts[i]).layout });
+        var figure = themed({ data: plot.data || figureOf(charts[i]).data, layout: figureOf(charts[i]).layout }, plot.clientWidth);
         window.Plotly.react(plot, figure.data, figure.layout, CONFIG);
       }
     });

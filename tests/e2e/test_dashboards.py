@@ -84,6 +84,13 @@ def _plotted(page: Any, panel_id: str) -> dict[str, Any]:
     )
 
 
+# A panel's band over its bucket under way, and the labels drawn with it.
+UNDER_WAY = """id => {
+  const layout = document.querySelector(`#panel-${id} .chart__plot`).layout;
+  return {shapes: (layout.shapes || []).length, labels: (layout.annotations || []).map(a => a.text)};
+}"""
+
+
 def test_build_a_panel_in_the_ui(page: Any, server: Server) -> None:
     token = server.admin_token()
     status, app = server.api("POST", "/v1/applications", token, {"name": "Dashboard shop", "type": "web"})
@@ -174,10 +181,24 @@ def test_build_a_panel_in_the_ui(page: Any, server: Server) -> None:
     ):
         status, created = server.api("POST", base, token=token, body=body)
         assert status == 201, created
+        if body.get("title") == "Page views by path":
+            by_path = created["id"]
     page.reload()
     expect(page.locator(f"article.dash-panel {DRAWN}")).to_have_count(5)
     light = _plotted(page, panel_id)["font"]
     snap(page, "dashboard")
+
+    # The hour under way is shaded and labelled "so far"; on a phone, where the legend can
+    # reach the label, the shading and the hover say it alone.
+    assert page.evaluate(UNDER_WAY, by_path) == {"shapes": 1, "labels": ["so far"]}
+    wide = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(page.locator(f"article.dash-panel {DRAWN}")).to_have_count(5)
+    assert page.evaluate(UNDER_WAY, by_path) == {"shapes": 1, "labels": []}
+    page.set_viewport_size(wide)
+    page.reload()
+    expect(page.locator(f"article.dash-panel {DRAWN}")).to_have_count(5)
 
     # The theme switch restyles the charts in place.
     page.get_by_role("button", name=re.compile("Switch to dark theme|Toggle theme")).click()
