@@ -39,6 +39,7 @@ from app.domain.adapters.controllers import AdapterController
 from app.domain.adapters.pages import AdapterPages
 from app.domain.analytics.controllers import AnalyticsController
 from app.domain.applications.controllers import ApplicationController
+from app.domain.applications.event_log import EventLogPages
 from app.domain.applications.overview import OverviewPages
 from app.domain.applications.pages import ApplicationPages
 from app.domain.connections.controllers import ApplicationConnectionController, ConnectionController
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReportPages,
             ApplicationPages,
             OverviewPages,
+            EventLogPages,
             ConnectionPages,
             EndpointPages,
             SchemaPages,

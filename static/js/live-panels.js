@@ -7,8 +7,8 @@
  * after those events were stored. One socket per application (static/js/socket.js); after a
  * reconnect every panel is fetched once, for what was stored meanwhile. Dashboards
  * authenticate with the session cookie, embeds with the root's data-live-token.
- * [data-live-status] says whether the page is live. (The overview's live chart is
- * static/js/live.js.) */
+ * [data-live-status] says whether the page is live. A panel holding an open <details> is
+ * not refreshed until it is closed. (The overview's live chart is static/js/live.js.) */
 (function () {
   "use strict";
 
@@ -57,10 +57,21 @@
       var wait = Math.max(0, gap - (Date.now() - (panel.nexusRefreshed || 0)));
       panel.nexusTimer = setTimeout(function () {
         panel.nexusTimer = null;
+        // Something the reader opened (an event's properties) is not swapped away under
+        // them: the panel catches up once it is closed.
+        if (panel.querySelector("details[open]")) { panel.nexusHeld = true; return; }
         panel.nexusRefreshed = Date.now();
         window.htmx.trigger(panel, "nexus:refresh");
       }, wait);
     }
+
+    // "toggle" does not bubble: listen on the way down.
+    root.addEventListener("toggle", function (event) {
+      var panel = event.target.closest && event.target.closest("[data-refresh-app]");
+      if (!panel || !panel.nexusHeld || panel.querySelector("details[open]")) return;
+      panel.nexusHeld = false;
+      schedule(panel, panel.nexusSince || new Date().toISOString());
+    }, true);
 
     function connect(app) {
       var query = token ? "?token=" + encodeURIComponent(token) : "";

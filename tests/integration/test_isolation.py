@@ -141,6 +141,8 @@ PAGE_ROUTES = [
     ("GET", "/applications/{app_id}"),
     ("GET", "/applications/{app_id}/setup"),
     ("GET", "/applications/{app_id}/kpis"),
+    ("GET", "/applications/{app_id}/events"),
+    ("GET", "/applications/{app_id}/events/list"),
     ("GET", "/applications/{app_id}/chart"),
     ("GET", "/applications/{app_id}/requests"),
     ("GET", "/applications/{app_id}/edit"),

@@ -1,0 +1,82 @@
+"""An application's live event log: its latest stored events, newest first, fetched again
+as the live stream announces new ones (static/js/live-panels.js), optionally one event name
+only. For the people wiring up tracking: did my event arrive, with which properties?"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, get
+from litestar.datastructures import State
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Template
+
+from app.core.auth import Permission, requires
+from app.core.deps import CurrentPrincipal, Db
+from app.core.pages import render
+from app.domain.analytics import recent
+from app.domain.analytics import service as analytics
+from app.domain.applications import service
+from components import event_log
+
+EventFilter = Annotated[str, QueryParameter(max_length=200, description="Only events of this name.")]
+# Fetched again at most this often while events stream in.
+REFRESH_GAP_S = 2
+
+
+class EventLogPages(Controller):
+    path = "/applications/{app_id:uuid}/events"
+    include_in_schema = False
+    guards = [requires(Permission.READ)]
+
+    @get("/")
+    async def index(
+        self,
+        request: Request[Any, Any, Any],
+        app_id: FromPath[UUID],
+        db: Db,
+        principal: CurrentPrincipal,
+        state: State,
+        event: EventFilter = "",
+    ) -> Template:
+        app = service.to_application(await service.get(db, principal, str(app_id)), state.secret_box)
+        store = state.engines.clickhouse
+        names = await analytics.event_names(store, str(app_id), principal.org_id)
+        return render(
+            request,
+            "pages/events/index.html",
+            nav="applications",
+            application=app,
+            tab="events",
+            names=[seen.name for seen in names],
+            **await _log(state, str(app_id), principal.org_id, event.strip()),
+        )
+
+    @get("/list")
+    async def log(
+        self,
+        request: Request[Any, Any, Any],
+        app_id: FromPath[UUID],
+        db: Db,
+        principal: CurrentPrincipal,
+        state: State,
+        event: EventFilter = "",
+    ) -> Template:
+        await service.get(db, principal, str(app_id))
+        context = await _log(state, str(app_id), principal.org_id, event.strip())
+        return render(request, "pages/events/_log.html", **context)
+
+
+async def _log(state: State, app_id: str, org_id: str, event: str) -> dict[str, Any]:
+    """What pages/events/_log.html draws, and what keeps it live."""
+    now = datetime.now(UTC)
+    events = await recent.latest(state.engines.clickhouse, app_id, org_id, now, event)
+    return {
+        "app_id": app_id,
+        "event": event,
+        "rows": event_log.rows(events, now),
+        "limit": recent.LIMIT,
+        "refresh_gap": REFRESH_GAP_S,
+    }

@@ -1,0 +1,58 @@
+"""An application's event log in a real browser: an event posted to the API shows up in it
+within seconds, without a reload, and its properties open in place."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+from playwright.sync_api import expect
+
+from .helpers import Server, sign_in, snap
+
+
+def test_a_posted_event_shows_up_in_the_log(page: Any, server: Server) -> None:
+    status, app = server.api("POST", "/v1/applications", server.admin_token(), {"name": "Event log", "type": "web"})
+    assert status == 201, app
+    sign_in(page, server)
+    page.goto(f"/applications/{app['id']}/events")
+    expect(page.get_by_text("No events in the last 24 hours")).to_be_visible()
+    expect(page.locator("[data-live-status]")).to_have_text("Live")
+
+    _post(
+        server,
+        app["ingest_key"],
+        {"event": "checkout_started", "distinct_id": "user-42", "properties": {"cart": 3, "plan": "pro"}},
+    )
+    rows = page.locator("#events tbody tr")
+    row = rows.filter(has_text="checkout_started")
+    expect(row).to_be_visible(timeout=5_000)  # the live stream's announcement, then a refresh
+    assert page.url.endswith(f"/applications/{app['id']}/events")  # no reload, no navigation
+    expect(row).to_contain_text("user-42")
+    row.get_by_text("cart: 3 · plan: pro").click()
+    expect(row.locator("pre")).to_contain_text('"plan": "pro"')
+    snap(page, "event-log")
+
+    # While the reader has an event open, new ones wait; closing it brings them in.
+    _post(server, app["ingest_key"], {"event": "checkout_done", "distinct_id": "user-42"})
+    page.wait_for_timeout(4_000)  # two refresh gaps
+    expect(rows).to_have_count(1)
+    expect(row.locator("details")).to_have_attribute("open", "")
+    row.get_by_text("cart: 3 · plan: pro").click()
+    expect(rows.first).to_contain_text("checkout_done", timeout=5_000)
+    expect(rows).to_have_count(2)
+    # And it stays live after that refresh (the element the stream refreshes is kept).
+    _post(server, app["ingest_key"], {"event": "third", "distinct_id": "user-7"})
+    expect(rows.first).to_contain_text("third", timeout=5_000)
+
+
+def _post(server: Server, key: str, event: dict[str, Any]) -> None:
+    request = urllib.request.Request(  # noqa: S310 - our own test server
+        server.url + "/v1/events",
+        data=json.dumps(event).encode(),
+        method="POST",
+        headers={"X-API-Key": key, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        assert response.status == 200

@@ -1,0 +1,101 @@
+"""An application's live event log: its latest stored events, newest first, with their
+properties, one event name at a time if asked, and only to its own organisation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from app.domain.analytics.recent import LIMIT
+
+
+async def _app(client: httpx.AsyncClient, owner: Any, name: str = "Shop") -> dict[str, Any]:
+    response = await client.post("/v1/applications", json={"name": name, "type": "web"}, headers=owner.headers)
+    return dict(response.json())
+
+
+def _rows(html: str) -> list[str]:
+    """The event names of the log's rows, top to bottom."""
+    body = html.split('id="events-body"')[1] if 'id="events-body"' in html else html.split("<tbody")[1]
+    return [cell.split("</code>")[0] for cell in body.split("<td><code>")[1:]]
+
+
+async def test_the_latest_events_newest_first_with_their_properties(
+    client: httpx.AsyncClient, make_org: Any, login: Any
+) -> None:
+    owner = await make_org()
+    app = await _app(client, owner)
+    now = datetime.now(UTC)
+    events = [
+        {
+            "event": "pageview",
+            "distinct_id": "u1",
+            "timestamp": (now - timedelta(seconds=3)).isoformat(),
+            "properties": {"path": "/pricing", "referrer": "<script>alert(1)</script>"},
+        },
+        {
+            "event": "signup",
+            "distinct_id": "u1",
+            "timestamp": (now - timedelta(seconds=2)).isoformat(),
+            "properties": {"plan": "pro", "coupon": "X" * 60, "seats": 3, "trial": True, "source": "ads"},
+        },
+        {"event": "pageview", "distinct_id": "u2", "timestamp": (now - timedelta(seconds=1)).isoformat()},
+        # Older than the log's day: not in it.
+        {"event": "ancient", "distinct_id": "u3", "timestamp": (now - timedelta(days=2)).isoformat()},
+    ]
+    response = await client.post("/v1/events/batch", json={"events": events}, headers={"X-API-Key": app["ingest_key"]})
+    assert response.json()["accepted"] == 4
+
+    browser = await login(owner)
+    page = await browser.get(f"/applications/{app['id']}/events")
+    assert page.status_code == 200
+    assert 'aria-current="page">Events</a>' in page.text
+    assert _rows(page.text) == ["pageview", "signup", "pageview"]
+    # A summary of the first properties as sent, values cut short; all of them on demand.
+    assert "plan: pro · coupon: " + "X" * 39 + "… · seats: 3 · +2 more" in page.text
+    assert "&#34;coupon&#34;: &#34;" + "X" * 60 + "&#34;" in page.text
+    assert "<script>alert(1)</script>" not in page.text  # event data is shown as text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    # Kept live: fetched again when any event of this application is stored.
+    assert f'data-refresh-app="{app["id"]}"' in page.text
+    assert 'data-refresh-events="*"' in page.text
+
+    # One event name: only those, refreshed only for those, from the page or the fragment.
+    only = await browser.get(f"/applications/{app['id']}/events", params={"event": "signup"})
+    assert _rows(only.text) == ["signup"]
+    assert 'data-refresh-events="signup"' in only.text
+    fragment = await browser.get(f"/applications/{app['id']}/events/list", params={"event": "pageview"})
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert "data-refresh-app" not in fragment.text  # the rows only: the page's element stays
+    assert _rows(fragment.text) == ["pageview", "pageview"]
+
+
+async def test_at_most_the_limit_and_an_empty_log_says_what_to_do(
+    client: httpx.AsyncClient, make_org: Any, login: Any
+) -> None:
+    owner = await make_org()
+    busy, quiet = await _app(client, owner, "Busy"), await _app(client, owner, "Quiet")
+    events = [{"event": f"e{i}", "distinct_id": "u"} for i in range(LIMIT + 5)]
+    await client.post("/v1/events/batch", json={"events": events}, headers={"X-API-Key": busy["ingest_key"]})
+    browser = await login(owner)
+    assert len(_rows((await browser.get(f"/applications/{busy['id']}/events")).text)) == LIMIT
+
+    empty = (await browser.get(f"/applications/{quiet['id']}/events")).text
+    assert "No events in the last 24 hours" in empty
+    assert f'href="/applications/{quiet["id"]}/setup"' in empty
+    none_of_those = (await browser.get(f"/applications/{busy['id']}/events", params={"event": "nope"})).text
+    assert "No nope events in the last 24 hours" in none_of_those
+
+
+async def test_bad_filters_and_other_organisations(client: httpx.AsyncClient, make_org: Any, login: Any) -> None:
+    owner, stranger = await make_org(), await make_org("Other")
+    app = await _app(client, owner)
+    browser = await login(owner)
+    long = await browser.get(f"/applications/{app['id']}/events", params={"event": "x" * 201})
+    assert long.status_code == 400
+    outsider = await login(stranger)
+    for path in ("", "/list"):
+        assert (await outsider.get(f"/applications/{app['id']}/events{path}")).status_code == 404
