@@ -5,10 +5,12 @@ ARIA used as specified. A page that gains a violation fails here with what and w
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 from playwright.sync_api import expect
 
@@ -88,6 +90,12 @@ def test_the_main_pages_have_no_accessibility_violations(page: Any, server: Serv
             "/settings/embedding": None,
         },
     )
+    # A customer's page frames this: it must read as well as ours.
+    status, embedding = server.api("GET", "/v1/embedding", server.admin_token())
+    assert status == 200, embedding
+    claims = {"resource": {"dashboard": dashboard["id"]}, "params": {}, "exp": int(time.time()) + 600}
+    widget = f"/embed/{jwt.encode(claims, embedding['secret'], algorithm='HS256')}"
+    found |= _audit(page, axe, {widget: f".embed__panel {DRAWN}"})
     assert not found, json.dumps(found, indent=2)
 
 
