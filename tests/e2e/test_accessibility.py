@@ -87,6 +87,9 @@ def test_the_main_pages_have_no_accessibility_violations(page: Any, server: Serv
             f"/dashboards/{dashboard['id']}": f"article.dash-panel:nth-of-type(3) {DRAWN}",
             f"/dashboards/{dashboard['id']}/panels/new": f"#preview {DRAWN}",
             "/insights": None,
+            "/commands": None,
+            "/support": None,
+            "/settings/users": None,
             "/settings/embedding": None,
         },
     )
