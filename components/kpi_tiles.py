@@ -12,42 +12,56 @@ from app.domain.analytics.kpis import Kpis
 def tiles(kpis: Kpis) -> list[dict[str, Any]]:
     now, then = kpis.now, kpis.yesterday
     return [
-        _tile("kpi-events-per-min", "Events per minute", now.events_per_min, then.events_per_min, "last 60 seconds"),
-        _tile("kpi-active-users", "Active users", now.active_users_5m, then.active_users_5m, "last 5 minutes"),
-        _tile("kpi-events-today", "Events today", now.events_today, then.events_today, "since 00:00 UTC"),
-        {
-            "id": "kpi-error-rate",
-            "label": "Error rate",
-            "value": _rate(now.error_rate),
-            "delta": _points(now.error_rate, then.error_rate),
-            "hint": _hint("5xx share, last hour", None if then.error_rate is None else _rate(then.error_rate)),
-            "good": "down",
-        },
-        {
-            "id": "kpi-p95",
-            "label": "p95 response time",
-            "value": _ms(now.p95_ms),
-            "delta": _percent(now.p95_ms, then.p95_ms),
-            "hint": _hint("last hour", None if then.p95_ms is None else _ms(then.p95_ms)),
-            "good": "down",
-        },
+        _count_tile(
+            "kpi-events-per-min", "Events per minute", "last 60 seconds", now.events_per_min, then.events_per_min
+        ),
+        _count_tile("kpi-active-users", "Active users", "last 5 minutes", now.active_users_5m, then.active_users_5m),
+        _count_tile("kpi-events-today", "Events today", "since 00:00 UTC", now.events_today, then.events_today),
+        _tile(
+            "kpi-error-rate",
+            "Error rate",
+            "5xx share, last hour",
+            _rate(now.error_rate),
+            None if then.error_rate is None else _rate(then.error_rate),
+            _points(now.error_rate, then.error_rate),
+            good="down",
+        ),
+        _tile(
+            "kpi-p95",
+            "p95 response time",
+            "last hour",
+            _ms(now.p95_ms),
+            None if then.p95_ms is None else _ms(then.p95_ms),
+            _percent(now.p95_ms, then.p95_ms),
+            good="down",
+        ),
     ]
 
 
-def _tile(tile_id: str, label: str, now: int, then: int, window: str) -> dict[str, Any]:
+def _count_tile(tile_id: str, label: str, window: str, now: int, then: int) -> dict[str, Any]:
     """A count: its change in percent from yesterday's (none from nothing)."""
+    return _tile(tile_id, label, window, f"{now:,}", f"{then:,}" if then else None, _percent(now, then))
+
+
+def _tile(
+    tile_id: str,
+    label: str,
+    window: str,
+    value: str,
+    yesterday: str | None,
+    delta: float | str | None,
+    good: str = "up",
+) -> dict[str, Any]:
+    """One tile as components/kpi.html's kpi() takes it; `yesterday` is the figure then, as
+    shown (None: nothing to compare with), `delta` the change from it."""
     return {
         "id": tile_id,
         "label": label,
-        "value": f"{now:,}",
-        "delta": _percent(now, then),
-        "hint": _hint(window, f"{then:,}" if then else None),
-        "good": "up",
+        "value": value,
+        "delta": delta,
+        "hint": window if yesterday is None else f"{window} · yesterday {yesterday}",
+        "good": good,
     }
-
-
-def _hint(window: str, yesterday: str | None) -> str:
-    return window if yesterday is None else f"{window} · yesterday {yesterday}"
 
 
 def _percent(now: float | None, then: float | None) -> float | None:

@@ -66,6 +66,11 @@ def auto_title(spec: QuerySpec) -> str:
     return measure_text(spec)
 
 
+def panel_title(panel: Any) -> str:
+    """What a panel is called where it is shown: its own title, or what it counts."""
+    return str(panel.title or auto_title(panel.query))
+
+
 def describe(spec: QuerySpec, chart_type: str) -> str:
     """One line under a panel's title: range, buckets, breakdown and filters."""
     range_text = "Fixed range" if spec.date_from is not None else RANGE_LABELS[spec.range]
@@ -131,7 +136,7 @@ def panel_view(panel: Any, dashboard: dict[str, Any], now: datetime | None = Non
     live = live_settings(panel.query, panel.chart_type, now or datetime.now(UTC))
     return {
         "id": panel.id,
-        "title": panel.title or auto_title(panel.query),
+        "title": panel_title(panel),
         "subtitle": (measure_text(panel.query) + " · " if panel.title else "")
         + describe(panel.query, panel.chart_type),
         "chart_type": panel.chart_type,

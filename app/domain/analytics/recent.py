@@ -40,8 +40,9 @@ async def latest(
 ) -> list[RecentEvent]:
     """The application's `limit` latest events of the last WINDOW, newest first; only those
     named `event` when given."""
-    params = {"app_id": app_id, "org_id": org_id, "since": time_param(now - WINDOW, milliseconds=True)}
-    frame = await query_frame(store, _LATEST, {**params, "event": event, "limit": limit})
+    since = time_param(now - WINDOW, milliseconds=True)
+    params = {"app_id": app_id, "org_id": org_id, "since": since, "event": event, "limit": limit}
+    frame = await query_frame(store, _LATEST, params)
     return [
         RecentEvent(row["timestamp"], row["event"], row["distinct_id"], _object(row["properties"]))
         for row in frame.iter_rows(named=True)

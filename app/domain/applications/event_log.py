@@ -51,7 +51,7 @@ class EventLogPages(Controller):
             application=app,
             tab="events",
             names=[seen.name for seen in names],
-            **await _log(state, str(app_id), principal.org_id, event.strip()),
+            **await _log(state, str(app_id), principal.org_id, event),
         )
 
     @get("/list")
@@ -65,13 +65,13 @@ class EventLogPages(Controller):
         event: EventFilter = "",
     ) -> Template:
         await service.get(db, principal, str(app_id))
-        context = await _log(state, str(app_id), principal.org_id, event.strip())
+        context = await _log(state, str(app_id), principal.org_id, event)
         return render(request, "pages/events/_log.html", **context)
 
 
 async def _log(state: State, app_id: str, org_id: str, event: str) -> dict[str, Any]:
     """What pages/events/_log.html draws, and what keeps it live."""
-    now = datetime.now(UTC)
+    now, event = datetime.now(UTC), event.strip()
     events = await recent.latest(state.engines.clickhouse, app_id, org_id, now, event)
     return {
         "app_id": app_id,

@@ -132,6 +132,7 @@ class OverviewPages(Controller):
         if range == "live":
             figure = live_figure(await kpis.per_second(store, str(app_id)))
             return render(request, "pages/applications/_chart.html", figure=figure, live=True, application_id=app_id)
+        now = datetime.now(UTC)  # the range's end and the bucket marked as still under way
         try:
             if range == "custom":
                 first, last = custom_times(date_from, date_to)
@@ -139,7 +140,7 @@ class OverviewPages(Controller):
                 start, end = timerange.aligned(first, last, step)
             else:
                 step = _interval(interval) or timerange.USUAL_INTERVAL[range]
-                start, end = timerange.relative(range, step, datetime.now(UTC))
+                start, end = timerange.relative(range, step, now)
         except timerange.RangeError as exc:
             raise ApiError(400, "invalid_range", str(exc)) from exc
         query = TrendQuery(app_id=str(app_id), org_id=principal.org_id, date_from=start, date_to=end, interval=step)
@@ -152,7 +153,7 @@ class OverviewPages(Controller):
             )
             previous = (await analytics.run(store, earlier)).frame.with_columns(pl.col("t") + span)
             figure = charts.with_previous_period(figure, previous, integral=True)
-        figure = charts.with_bucket_under_way(figure, start, end, step, datetime.now(UTC))
+        figure = charts.with_bucket_under_way(figure, start, end, step, now)
         return render(request, "pages/applications/_chart.html", figure=figure, live=False, application_id=app_id)
 
 

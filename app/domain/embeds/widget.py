@@ -27,7 +27,7 @@ from app.domain.dashboards.viewing import filtered
 from app.domain.dashboards.views import panel_body
 from app.domain.embeds import service
 from app.domain.embeds.tokens import EmbedGrant, EmbedTokenError
-from components.panel import auto_title, live_settings
+from components.panel import live_settings, panel_title
 
 PUBLIC = {"exclude_from_auth": True, "skip_session": True}
 
@@ -86,7 +86,7 @@ class EmbedPages(Controller):
         for panel in panels:
             result = await panel_runs.run_panel(db, state.engines.clickhouse, _viewer(grant), dashboard, panel)
             body = panel_body(result, panel.chart_type)
-            title = panel.title or auto_title(panel.query)
+            title = panel_title(panel)
             bodies.append(
                 {"panel": panel, "title": title, "body": body, **live_settings(panel.query, panel.chart_type, now)}
             )
