@@ -5,9 +5,9 @@
   p95_ms           95th percentile of the wall time of every measured run of the eight panel queries
                    on chDB, run as the app runs them: the statement and its parameters from our query
                    layer (app.domain.analytics.queries.build on a TrendQuery resolved by timerange.resolve,
-                   so the hourly rollup wherever the layer chooses it, and the hourly projections wherever
-                   ClickHouse's planner picks them), sent through ChDBStore.query_arrow,
-                   Arrow back. Service.run's 5-second result cache is not in the way: it is not used.
+                   so whichever hourly rollup the layer chooses: totals, per event, per dimension or
+                   per numeric property), sent through ChDBStore.query_arrow, Arrow back. Service.run's
+                   5-second result cache is not in the way: it is not used.
   postgres_p95_ms  the same for eight hand-written PostgreSQL queries answering the same questions
                    (date_trunc, count(DISTINCT), percentile_cont, jsonb ->>) over the same rows.
   speedup_geomean  geometric mean over the eight queries of (PostgreSQL median / chDB median).
@@ -22,7 +22,7 @@ to leave exactly ROWS.
 chDB: a fresh data dir in this process, opened as the app opens it (ChDBStore with its default
 block cache: NEXUS_CLICKHOUSE_BLOCK_CACHE_MB), with our migrations (render_clickhouse, single node); one
 Arrow insert per day of data through ChDBStore.insert_arrow, so the materialized view fills
-events_hourly as the rows go in; then we wait for background merges to finish.
+the hourly rollups as the rows go in; then we wait for background merges to finish.
 PostgreSQL: a scratch database `nexus_bench_<random>` on 127.0.0.1:5432 (dropped at the end); the
 same rows through COPY (CSV written by pyarrow; properties as jsonb), then indexes on
 (app_id, timestamp), (app_id, event, timestamp) and BRIN(timestamp), then VACUUM ANALYZE. The

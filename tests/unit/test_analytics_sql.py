@@ -27,12 +27,12 @@ def _query(**fields: object) -> TrendQuery:
 
 
 CASES = {
-    "count_all_events_per_hour_rollup": _query(interval="hour"),
+    "count_all_events_per_hour_totals": _query(interval="hour"),
     "count_one_event_per_minute_raw": _query(events=("checkout",), interval="minute", date_to=T0 + timedelta(hours=1)),
     "unique_users_of_two_events_per_day_rollup": _query(
         events=("signup", "purchase"), aggregation="unique_users", interval="day"
     ),
-    "revenue_sum_per_day_rollup": _query(events=("purchase",), aggregation="sum", property="revenue", interval="day"),
+    "revenue_sum_per_day_numbers": _query(events=("purchase",), aggregation="sum", property="revenue", interval="day"),
     "p95_duration_with_filters_raw": _query(
         events=("api_call",),
         aggregation="p95",
@@ -44,7 +44,12 @@ CASES = {
             PropertyFilter("beta", "is_set"),
         ),
     ),
-    "count_by_path_top_5_per_day": _query(events=("pageview",), breakdown="path", breakdown_limit=5, interval="day"),
+    "count_by_path_top_5_per_day_dims": _query(
+        events=("pageview",), breakdown="path", breakdown_limit=5, interval="day"
+    ),
+    "pageviews_of_one_path_per_hour_dims": _query(
+        events=("pageview",), interval="hour", filters=(PropertyFilter("path", "eq", "/checkout"),)
+    ),
     "unique_users_by_plan_total": _query(
         aggregation="unique_users", breakdown="plan", mode="total", filters=(PropertyFilter("country", "neq", "FR"),)
     ),
@@ -98,25 +103,44 @@ def _fields(query: TrendQuery) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("fields", "source"),
     [
-        ({"interval": "hour"}, queries.ROLLUP),
-        ({"interval": "day", "aggregation": "unique_users"}, queries.ROLLUP),
-        ({"interval": "day", "aggregation": "sum", "property": "revenue"}, queries.ROLLUP),
+        ({"interval": "hour"}, queries.TOTALS),
+        ({"interval": "day", "aggregation": "unique_users"}, queries.TOTALS),
+        ({"interval": "hour", "events": ("signup",)}, queries.ROLLUP),
+        ({"interval": "day", "events": ("signup", "purchase"), "aggregation": "unique_users"}, queries.ROLLUP),
+        ({"interval": "day", "aggregation": "sum", "property": "revenue"}, queries.NUMBERS),
+        ({"interval": "day", "aggregation": "sum", "property": "amount"}, queries.NUMBERS),
+        ({"interval": "hour", "aggregation": "p50", "property": "revenue", "events": ("purchase",)}, queries.NUMBERS),
+        ({"interval": "day", "breakdown": "path"}, queries.DIMS),
+        ({"interval": "hour", "filters": (PropertyFilter("country", "neq", "FR"),)}, queries.DIMS),
+        (
+            {
+                "aggregation": "unique_users",
+                "breakdown": "browser",
+                "filters": (PropertyFilter("path", "contains", "/docs"),),
+            },
+            queries.DIMS,
+        ),
         ({"interval": "hour", "date_to": T0 + timedelta(hours=6)}, queries.EVENTS),  # short range
         ({"interval": "minute", "date_to": T0 + timedelta(days=1)}, queries.EVENTS),
-        ({"interval": "day", "breakdown": "path"}, queries.EVENTS),
+        ({"interval": "day", "breakdown": "plan"}, queries.EVENTS),
         ({"interval": "day", "filters": (PropertyFilter("a", "eq", "b"),)}, queries.EVENTS),
-        ({"interval": "day", "aggregation": "sum", "property": "amount"}, queries.EVENTS),
-        ({"interval": "day", "aggregation": "p50", "property": "revenue"}, queries.EVENTS),
+        ({"interval": "day", "filters": (PropertyFilter("path", "is_set"),)}, queries.EVENTS),
+        ({"interval": "day", "breakdown": "path", "aggregation": "sum", "property": "revenue"}, queries.EVENTS),
+        (
+            {"aggregation": "p95", "property": "price", "filters": (PropertyFilter("country", "eq", "DE"),)},
+            queries.EVENTS,
+        ),
         # A total up to a moment inside an hour (a period compared up to the same moment).
         ({"interval": "day", "mode": "total", "date_to": T0 + timedelta(days=7, minutes=30)}, queries.EVENTS),
     ],
 )
-def test_the_rollup_answers_only_what_it_can(fields: dict[str, object], source: str) -> None:
+def test_each_rollup_answers_only_what_it_can(fields: dict[str, object], source: str) -> None:
     query = _query(**fields)
     assert queries.choose_source(query) == source
-    if not queries.can_use_rollup(query):
-        with pytest.raises(ValueError, match="rollup"):
-            queries.build(query, queries.ROLLUP)
+    for rollup in queries.ROLLUPS:
+        if not queries.can_answer(query, rollup):
+            with pytest.raises(ValueError, match="rollup"):
+                queries.build(query, rollup)
 
 
 def test_cache_keys_follow_the_query() -> None:

@@ -1,5 +1,5 @@
 """Each application's events per hour over the last day, for the applications list (a total
-and a sparkline per row). One query over the hourly rollup for all the listed applications;
+and a sparkline per row). One query over the hourly totals for all the listed applications;
 shaped with polars; no other I/O."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from app.engines.clickhouse import AnalyticsStore, query_frame, time_param
 # `app`, not `app_id`: an alias named like the column would shadow it in WHERE.
 _PER_HOUR = """
 SELECT toString(app_id) AS app, hour, sum(events) AS events
-FROM events_hourly
+FROM events_hourly_totals
 WHERE org_id = {org_id:UUID} AND app_id IN {apps:Array(UUID)}
   AND hour >= {start:DateTime('UTC')} AND hour < {end:DateTime('UTC')}
 GROUP BY app, hour

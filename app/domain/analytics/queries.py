@@ -31,16 +31,36 @@ RAW_AGGREGATES = {
     "p50": "quantile(0.5)({value})",
     "p95": "quantile(0.95)({value})",
 }
-# Over the hourly rollup: what it can answer, merged across the rows of each bucket.
-ROLLUP_AGGREGATES = {"count": "sum(events)", "unique_users": "uniqMerge(users)"}
-# Properties the rollup keeps as a column of its own (`events.revenue` is materialised too).
-ROLLUP_SUMS = {"revenue": "sum(revenue)"}
+
+EVENTS = "events"
+# The hourly rollups (migrations 0002 and 0008), smallest first: a query is answered by the
+# first one that can (choose_source).
+TOTALS = "events_hourly_totals"  # per hour, all events together
+ROLLUP = "events_hourly"  # per event and hour
+NUMBERS = "events_hourly_numbers"  # per event, numeric property and hour
+DIMS = "events_hourly_dims"  # per event, hour, path, country and browser
+ROLLUPS = (TOTALS, ROLLUP, NUMBERS, DIMS)
+_COUNTS = {"count": "sum(events)", "unique_users": "uniqMerge(users)"}
+# What each rollup answers, merged across the rows of each bucket.
+ROLLUP_AGGREGATES = {
+    TOTALS: _COUNTS,
+    ROLLUP: _COUNTS,
+    DIMS: _COUNTS,
+    NUMBERS: {
+        "sum": "sum(total)",
+        "avg": "sum(total) / sum(events)",
+        "p50": "quantileMerge(0.5)(numbers)",
+        "p95": "quantileMerge(0.95)(numbers)",
+    },
+}
+# How many events a row stands for, where a breakdown ranks its values.
+EVENT_COUNTS = {EVENTS: "count()", DIMS: "sum(events)"}
 # Below this span the raw events are read anyway: time-first sorting makes a short range
 # cheap, and there is little left to save.
 ROLLUP_MIN_SPAN = timedelta(hours=24)
+# Text filters the dimension rollup holds the values for (compared as the events' columns are).
+DIMENSION_OPERATORS = frozenset({"eq", "neq", "contains"})
 
-EVENTS = "events"
-ROLLUP = "events_hourly"
 # A rollup read is a few granules of a few narrow columns: ClickHouse's PREWHERE (reading the
 # filter columns first, then the rest for matching rows) costs more planning and reading steps
 # than it saves there. Measured on chDB 26.9 over the rollup of 10M demo events, median of 60:
@@ -52,7 +72,7 @@ ROLLUP_SETTINGS = "SETTINGS optimize_move_to_prewhere = 0"
 class CompiledQuery(msgspec.Struct, frozen=True):
     sql: str
     params: Params
-    # The table read: events or events_hourly.
+    # The table read: events or one of ROLLUPS.
     source: str
     # Whether the statement returns a `series` column (several series) or one series.
     has_series: bool
@@ -62,34 +82,49 @@ class CompiledQuery(msgspec.Struct, frozen=True):
 TIME_PARAM_TYPES = {"timestamp": "DateTime64(3, 'UTC')", "hour": "DateTime('UTC')"}
 
 
-def can_use_rollup(query: TrendQuery) -> bool:
-    """The hourly rollup answers counts and distinct users (and revenue sums) per event,
-    at hour or day buckets, without property filters or breakdowns, over whole hours."""
-    if query.interval == "minute" or query.filters or query.breakdown or not _whole_hours(query):
+def can_answer(query: TrendQuery, source: str) -> bool:
+    """Whether `source` gives the same answer as the events: a rollup counts whole hours, at
+    hour or day buckets, and only what its columns hold."""
+    if source == EVENTS:
+        return True
+    if query.interval == "minute" or not _whole_hours(query):
         return False
-    if query.aggregation == "sum":
-        return query.property in ROLLUP_SUMS
-    return query.aggregation in ROLLUP_AGGREGATES
+    if query.aggregation not in ROLLUP_AGGREGATES[source]:
+        return False
+    if source == DIMS:
+        return _on_dimensions(query)
+    if query.filters or query.breakdown:
+        return False
+    return source != TOTALS or query.all_events()
 
 
 def choose_source(query: TrendQuery) -> str:
-    if can_use_rollup(query) and query.date_to - query.date_from >= ROLLUP_MIN_SPAN:
-        return ROLLUP
+    if query.date_to - query.date_from >= ROLLUP_MIN_SPAN:
+        for source in ROLLUPS:
+            if can_answer(query, source):
+                return source
     return EVENTS
 
 
 def _whole_hours(query: TrendQuery) -> bool:
-    """Both bounds on the hour: the rollup cannot count part of one."""
+    """Both bounds on the hour: a rollup cannot count part of one."""
     return all(floor(t, "hour") == as_utc(t) for t in (query.date_from, query.date_to))
+
+
+def _on_dimensions(query: TrendQuery) -> bool:
+    """Every filter and the breakdown on a dimension column."""
+    filters = all(f.property in MATERIALIZED_TEXT and f.operator in DIMENSION_OPERATORS for f in query.filters)
+    return filters and (query.breakdown is None or query.breakdown in MATERIALIZED_TEXT)
 
 
 # Properties the events table also keeps as MATERIALIZED columns (computed on insert by
 # the same JSONExtractString; LowCardinality, see migration 0004): reading the column skips
-# parsing every row's JSON, which is most of a filtered query's time.
+# parsing every row's JSON, which is most of a filtered query's time. The dimension rollup
+# has the same columns.
 MATERIALIZED_TEXT = {"path": "path", "country": "country", "browser": "browser"}
 # Every numeric property, extracted once at insert (migration 0006): aggregates and
 # comparisons read numbers from here and never parse the JSON.
-NUMBERS = "number_properties"
+NUMBER_PROPERTIES = "number_properties"
 
 
 class _Builder:
@@ -159,8 +194,8 @@ class _Builder:
     def number_of(self, property_name: str, param: str) -> str:
         """The property as a number; events where it is not one are left out."""
         prop = "{" + self.bind(param, property_name) + ":String}"
-        self.where.append(f"mapContains({NUMBERS}, {prop})")
-        return f"{NUMBERS}[{prop}]"
+        self.where.append(f"mapContains({NUMBER_PROPERTIES}, {prop})")
+        return f"{NUMBER_PROPERTIES}[{prop}]"
 
     def numeric_value(self) -> str:
         """The aggregated property as a number; events where it is not one are left out."""
@@ -174,13 +209,13 @@ class _Builder:
 def build(query: TrendQuery, source: str | None = None) -> CompiledQuery:
     """The statement answering `query`. Columns: `t` (bucket start; series mode only),
     `series` (when there are several series), `value`. `source` forces a table (tests
-    compare the two); by default the rollup is used where it gives the same answer."""
+    compare them); by default the smallest that gives the same answer is read."""
     source = source or choose_source(query)
-    if source == ROLLUP:
-        if not can_use_rollup(query):
-            raise ValueError("the hourly rollup cannot answer this query")
-        return _rollup(query)
-    return _raw(query)
+    if source == EVENTS:
+        return _raw(query)
+    if not can_answer(query, source):
+        raise ValueError(f"the hourly rollup {source} cannot answer this query")
+    return _rollup(query, source)
 
 
 def _raw(query: TrendQuery) -> CompiledQuery:
@@ -191,66 +226,67 @@ def _raw(query: TrendQuery) -> CompiledQuery:
     if query.aggregation in NUMERIC_AGGREGATIONS:
         aggregate = aggregate.format(value=b.numeric_value())
     bucket = f"{BUCKET_FUNCTIONS[query.interval]}(timestamp)"
-    series_mode = query.mode == "series"
-
     if query.breakdown:
-        breakdown = b.text_of(query.breakdown, "breakdown")
-        b.bind("breakdown_limit", query.breakdown_limit)
-        # Top values by number of events over the whole range, then only those values. One
-        # scan: each group's count is summed per value by a window, then ranked; a CTE with
-        # `IN (SELECT ...)` would read the rows twice.
-        total = "sum(count()) OVER (PARTITION BY series)" if series_mode else "count()"
-        columns = [f"{bucket} AS t"] if series_mode else []
-        columns += [f"{breakdown} AS series", f"{aggregate} AS value", f"{total} AS series_total"]
-        group = "t, series" if series_mode else "series"
-        grouped = "SELECT\n    " + ",\n    ".join(columns) + "\nFROM events\n" + b.where_sql() + f"\nGROUP BY {group}"
-        ranked = (
-            f"SELECT {group}, value, dense_rank() OVER (ORDER BY series_total DESC, series) AS series_rank\n"
-            f"FROM (\n{textwrap.indent(grouped, '    ')}\n)"
-        )
-        sql = (
-            f"SELECT {group}, value\nFROM (\n{textwrap.indent(ranked, '    ')}\n)\n"
-            "WHERE series_rank <= {breakdown_limit:UInt16}\n"
-            f"ORDER BY {group}"
-        )
-        return CompiledQuery(sql=sql, params=b.params, source=EVENTS, has_series=True)
-
-    per_event = len(query.events) > 1
-    return _grouped(query, b, "events", bucket, "event", aggregate, per_event, EVENTS)
+        return _breakdown(query, b, EVENTS, bucket, aggregate)
+    return _grouped(query, b, EVENTS, bucket, aggregate)
 
 
-def _rollup(query: TrendQuery) -> CompiledQuery:
+def _rollup(query: TrendQuery, source: str) -> CompiledQuery:
     b = _Builder(query, "hour")
     b.add_events()
-    if query.aggregation == "sum":
+    b.add_filters()
+    if source == NUMBERS:
         assert query.property is not None
-        aggregate = ROLLUP_SUMS[query.property]
-    else:
-        aggregate = ROLLUP_AGGREGATES[query.aggregation]
+        b.where.append("property = {" + b.bind("property", query.property) + ":String}")
+    aggregate = ROLLUP_AGGREGATES[source][query.aggregation]
     bucket = f"{BUCKET_FUNCTIONS[query.interval]}(hour)"
-    per_event = len(query.events) > 1
-    return _grouped(query, b, ROLLUP, bucket, "event", aggregate, per_event, ROLLUP, ROLLUP_SETTINGS)
+    if query.breakdown:
+        return _breakdown(query, b, source, bucket, aggregate, ROLLUP_SETTINGS)
+    return _grouped(query, b, source, bucket, aggregate, ROLLUP_SETTINGS)
+
+
+def _breakdown(
+    query: TrendQuery, b: _Builder, table: str, bucket: str, aggregate: str, settings: str = ""
+) -> CompiledQuery:
+    """One series per value of the breakdown property, for its top values by number of events
+    over the whole range. One scan: each group's count is summed per value by a window, then
+    ranked; a CTE with `IN (SELECT ...)` would read the rows twice."""
+    assert query.breakdown is not None
+    breakdown = b.text_of(query.breakdown, "breakdown")
+    b.bind("breakdown_limit", query.breakdown_limit)
+    series_mode = query.mode == "series"
+    count = EVENT_COUNTS[table]
+    total = f"sum({count}) OVER (PARTITION BY series)" if series_mode else count
+    columns = [f"{bucket} AS t"] if series_mode else []
+    columns += [f"{breakdown} AS series", f"{aggregate} AS value", f"{total} AS series_total"]
+    group = "t, series" if series_mode else "series"
+    grouped = "SELECT\n    " + ",\n    ".join(columns) + f"\nFROM {table}\n" + b.where_sql() + f"\nGROUP BY {group}"
+    ranked = (
+        f"SELECT {group}, value, dense_rank() OVER (ORDER BY series_total DESC, series) AS series_rank\n"
+        f"FROM (\n{textwrap.indent(grouped, '    ')}\n)"
+    )
+    sql = (
+        f"SELECT {group}, value\nFROM (\n{textwrap.indent(ranked, '    ')}\n)\n"
+        "WHERE series_rank <= {breakdown_limit:UInt16}\n"
+        f"ORDER BY {group}"
+    )
+    if settings:
+        sql += "\n" + settings
+    return CompiledQuery(sql=sql, params=b.params, source=table, has_series=True)
 
 
 def _grouped(
-    query: TrendQuery,
-    b: _Builder,
-    table: str,
-    bucket: str,
-    event: str,
-    aggregate: str,
-    per_event: bool,
-    source: str,
-    settings: str = "",
+    query: TrendQuery, b: _Builder, table: str, bucket: str, aggregate: str, settings: str = ""
 ) -> CompiledQuery:
     """One series (all the chosen events together) or one per event."""
     series_mode = query.mode == "series"
+    per_event = len(query.events) > 1
     columns, group = [], []
     if series_mode:
         columns.append(f"{bucket} AS t")
         group.append("t")
     if per_event:
-        columns.append(f"{event} AS series")
+        columns.append("event AS series")
         group.append("series")
     columns.append(f"{aggregate} AS value")
     sql = "SELECT\n    " + ",\n    ".join(columns) + f"\nFROM {table}\n" + b.where_sql()
@@ -258,7 +294,7 @@ def _grouped(
         sql += f"\nGROUP BY {', '.join(group)}\nORDER BY {', '.join(group)}"
     if settings:
         sql += "\n" + settings
-    return CompiledQuery(sql=sql, params=b.params, source=source, has_series=per_event)
+    return CompiledQuery(sql=sql, params=b.params, source=table, has_series=per_event)
 
 
 def is_integral(query: TrendQuery) -> bool:

@@ -31,7 +31,7 @@ NAMES_TTL_S = 60.0
 @dataclass(frozen=True)
 class TrendResult:
     query: TrendQuery
-    # The table that answered: events or events_hourly.
+    # The table that answered: events or one of the hourly rollups (queries.ROLLUPS).
     source: str
     # shaping.shape()'s frame: t, series, value (series mode) or series, value (total mode).
     frame: pl.DataFrame
@@ -93,7 +93,7 @@ names_cache: _Cache[list[SeenName]] = _Cache(NAMES_TTL_S, CACHE_MAX_ENTRIES)
 async def run(
     store: AnalyticsStore, query: TrendQuery, source: str | None = None, newer_than: float | None = None
 ) -> TrendResult:
-    """Answer `query`. `source` forces events or events_hourly (tests compare the two);
+    """Answer `query`. `source` forces a table (tests compare them);
     `newer_than` (epoch seconds) takes a cached result only if computed after it."""
     key = f"{query.cache_key()}:{source or ''}"
     if (hit := cache.get(key, newer_than)) is not None:

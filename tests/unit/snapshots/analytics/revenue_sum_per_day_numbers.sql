@@ -1,12 +1,14 @@
--- source: events_hourly
+-- source: events_hourly_numbers
 SELECT
-    toStartOfHour(hour) AS t,
-    sum(events) AS value
-FROM events_hourly
+    toStartOfDay(hour) AS t,
+    sum(total) AS value
+FROM events_hourly_numbers
 WHERE app_id = {app_id:UUID}
   AND org_id = {org_id:UUID}
   AND hour >= {date_from:DateTime('UTC')}
   AND hour < {date_to:DateTime('UTC')}
+  AND event IN ({event_0:String})
+  AND property = {property:String}
 GROUP BY t
 ORDER BY t
 SETTINGS optimize_move_to_prewhere = 0
@@ -16,5 +18,7 @@ SETTINGS optimize_move_to_prewhere = 0
 --   "app_id": "0b6c3f5e-6d5a-4c43-9c61-3e3f1f1a2b3c",
 --   "date_from": "2025-03-01 00:00:00",
 --   "date_to": "2025-03-08 00:00:00",
---   "org_id": "5f0a9a7e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+--   "event_0": "purchase",
+--   "org_id": "5f0a9a7e-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+--   "property": "revenue"
 -- }

@@ -1,24 +1,25 @@
--- source: events
+-- source: events_hourly_dims
 SELECT t, series, value
 FROM (
     SELECT t, series, value, dense_rank() OVER (ORDER BY series_total DESC, series) AS series_rank
     FROM (
         SELECT
-            toStartOfDay(timestamp) AS t,
+            toStartOfDay(hour) AS t,
             path AS series,
-            count() AS value,
-            sum(count()) OVER (PARTITION BY series) AS series_total
-        FROM events
+            sum(events) AS value,
+            sum(sum(events)) OVER (PARTITION BY series) AS series_total
+        FROM events_hourly_dims
         WHERE app_id = {app_id:UUID}
           AND org_id = {org_id:UUID}
-          AND toStartOfHour(timestamp) >= {date_from:DateTime('UTC')}
-          AND toStartOfHour(timestamp) < {date_to:DateTime('UTC')}
+          AND hour >= {date_from:DateTime('UTC')}
+          AND hour < {date_to:DateTime('UTC')}
           AND event IN ({event_0:String})
         GROUP BY t, series
     )
 )
 WHERE series_rank <= {breakdown_limit:UInt16}
 ORDER BY t, series
+SETTINGS optimize_move_to_prewhere = 0
 
 -- params:
 -- {
