@@ -519,13 +519,15 @@ def main() -> None:
 
     print()
     width = max(len(panel.name) for panel in PANELS)
+    source_width = max(len(c.source) for c in compiled)
     print(
-        f"  {'panel':<{width}}  {'source':<13}  {'chDB med':>9}  {'chDB p95':>9}  {'PG med':>9}  "
+        f"  {'panel':<{width}}  {'source':<{source_width}}  {'chDB med':>9}  {'chDB p95':>9}  {'PG med':>9}  "
         f"{'speedup':>8}  {'max diff':>8}  granules read (chDB)"
     )
     for i, panel in enumerate(PANELS):
         print(
-            f"  {panel.name:<{width}}  {compiled[i].source:<13}  {ch_medians[i]:>7.1f}ms  {p95(ch_times[i]):>7.1f}ms  "
+            f"  {panel.name:<{width}}  {compiled[i].source:<{source_width}}  "
+            f"{ch_medians[i]:>7.1f}ms  {p95(ch_times[i]):>7.1f}ms  "
             f"{pg_medians[i]:>7.0f}ms  {ratios[i]:>7.1f}x  {checks[i][1]:>8.2g}  {granules[i]}"
         )
     print()
