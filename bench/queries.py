@@ -21,7 +21,7 @@ to leave exactly ROWS.
 
 chDB: a fresh data dir in this process, opened as the app opens it (ChDBStore with its default
 block cache: NEXUS_CLICKHOUSE_BLOCK_CACHE_MB), with our migrations (render_clickhouse, single node); one
-Arrow insert per day of data through ChDBStore.insert_arrow, so the materialized view fills
+Arrow insert per day of data through ChDBStore.insert_arrow, so the materialized views fill
 the hourly rollups as the rows go in; then we wait for background merges to finish.
 PostgreSQL: a scratch database `nexus_bench_<random>` on 127.0.0.1:5432 (dropped at the end); the
 same rows through COPY (CSV written by pyarrow; properties as jsonb), then indexes on
