@@ -207,23 +207,34 @@ async def test_throughput_and_store_wait_are_exported(client: httpx.AsyncClient,
     await client.post(
         "/v1/events/batch", json={"events": [{"event": "x", "distinct_id": "u"}]}, headers={"X-API-Key": app_key["key"]}
     )
-    metrics = (await client.get("/metrics")).text
-    assert f'nexus_ingest_events_stored_total{{app_id="{app_key["id"]}"}} 1.0' in metrics
+    stored = f'nexus_ingest_events_stored_total{{app_id="{app_key["id"]}"}} 1.0'
+    # Counted as the flush's rows go out live, just after the answer.
+    for _ in range(50):
+        metrics = (await client.get("/metrics")).text
+        if stored in metrics:
+            break
+        await asyncio.sleep(0.1)
+    assert stored in metrics
     assert 'nexus_ingest_store_wait_seconds_count{table="events"}' in metrics
 
 
+@pytest.fixture
+async def submission(app_key: dict[str, str], started_app: Litestar) -> Any:
+    app = await started_app.state.ingest_keys.resolve(app_key["key"])
+    assert app is not None
+
+    def make(name: str) -> Submission:
+        return Submission([EventIn(event=name, distinct_id="u")], app, Window(datetime.now(UTC), 30))
+
+    return make
+
+
 async def test_a_writer_inserts_once_arrivals_pause_not_after_the_whole_interval(
-    app_key: dict[str, str], started_app: Litestar
+    app_key: dict[str, str], started_app: Litestar, submission: Any
 ) -> None:
     store = started_app.state.engines.clickhouse
     writer = GroupCommitWriter(store, "events", prepare_events, 10_000, 60.0, 1_000)
     await writer.start()
-    app = await started_app.state.ingest_keys.resolve(app_key["key"])
-    assert app is not None
-
-    def submission(name: str) -> Submission:
-        return Submission([EventIn(event=name, distinct_id="u")], app, Window(datetime.now(UTC), 30))
-
     try:
         started = time.monotonic()
         await writer.submit(submission("first"))
@@ -238,3 +249,27 @@ async def test_a_writer_inserts_once_arrivals_pause_not_after_the_whole_interval
         {"a": app_key["id"]},
     )
     assert inserted.to_pylist() == [{"rows": 5, "parts": 1}]
+
+
+async def test_live_publishing_does_not_hold_back_the_next_insert(started_app: Litestar, submission: Any) -> None:
+    """What follows a flush runs beside the writer, in flush order, and stop() waits for it."""
+    release = asyncio.Event()
+    published: list[list[str]] = []
+
+    async def slow_publish(rows: Any) -> None:
+        published.append(rows.column("event").to_pylist())
+        await release.wait()
+
+    writer = GroupCommitWriter(
+        started_app.state.engines.clickhouse, "events", prepare_events, 10_000, 0.01, 1_000, on_flushed=slow_publish
+    )
+    await writer.start()
+    try:
+        assert (await asyncio.wait_for(writer.submit(submission("first")), 10)).accepted == 1
+        # Stored and answered while the first flush's publishing is still stuck.
+        assert (await asyncio.wait_for(writer.submit(submission("second")), 10)).accepted == 1
+        assert published == [["first"]]
+    finally:
+        release.set()
+        await writer.stop()
+    assert published == [["first"], ["second"]]
