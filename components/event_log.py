@@ -1,13 +1,14 @@
-"""View model of an application's live event log: each stored event as a row, its
-properties summed up in a line and shown whole on demand."""
+"""View model of an application's event log: each stored event as a row, its properties
+summed up in a line and shown whole on demand, and the link to the page before."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from app.domain.analytics.recent import RecentEvent
+from app.domain.analytics.recent import LogPage, RecentEvent
 
 # How many properties the row's summary names, and how much of each value it shows.
 SUMMARY_PROPERTIES = 3
@@ -18,11 +19,31 @@ def rows(events: list[RecentEvent], now: datetime) -> list[dict[str, Any]]:
     return [_row(event, now) for event in events]
 
 
+def moment(value: datetime, now: datetime) -> dict[str, str]:
+    """A time as the log shows it (the date only when not today) and as <time datetime>."""
+    shown = value.strftime("%H:%M:%S") if value.date() == now.date() else value.strftime("%d %b %H:%M:%S")
+    return {"time": shown, "iso": value.isoformat()}
+
+
+def href(app_id: str, event: str, user: str, before: str = "", *, rows_only: bool = False) -> str:
+    """The log's address with these filters: the page, or (rows_only) its rows for htmx."""
+    query = urlencode({name: value for name, value in (("event", event), ("user", user), ("before", before)) if value})
+    path = f"/applications/{app_id}/events" + ("/list" if rows_only else "")
+    return f"{path}?{query}" if query else path
+
+
+def older_link(app_id: str, page: LogPage, event: str, user: str) -> dict[str, str] | None:
+    """The link under the rows to the page before, with the same filters: the next events when
+    the page was full, else the window before the one just searched."""
+    if page.older is None:
+        return None
+    text = "Older events" if page.full else "Search the 24 hours before"
+    return {"href": href(app_id, event, user, page.older), "text": text}
+
+
 def _row(event: RecentEvent, now: datetime) -> dict[str, Any]:
-    moment = event.timestamp
     return {
-        "time": moment.strftime("%H:%M:%S") if moment.date() == now.date() else moment.strftime("%d %b %H:%M:%S"),
-        "iso": moment.isoformat(),
+        **moment(event.timestamp, now),
         "event": event.event,
         "user": event.distinct_id,
         "summary": summary(event.properties),

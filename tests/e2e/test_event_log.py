@@ -1,5 +1,6 @@
 """An application's event log in a real browser: an event posted to the API shows up in it
-within seconds, without a reload, and its properties open in place."""
+within seconds, without a reload, its properties open in place, and a user's name leads to
+that user's events alone."""
 
 from __future__ import annotations
 
@@ -45,6 +46,18 @@ def test_a_posted_event_shows_up_in_the_log(page: Any, server: Server) -> None:
     # And it stays live after that refresh (the element the stream refreshes is kept).
     _post(server, app["ingest_key"], {"event": "third", "distinct_id": "user-7"})
     expect(rows.first).to_contain_text("third", timeout=5_000)
+
+    # Support follows one user: their name leads to their events alone, still live.
+    rows.first.get_by_role("link", name="user-7").click()
+    expect(page).to_have_url(f"{server.url}/applications/{app['id']}/events?user=user-7")
+    expect(rows).to_have_count(1)
+    expect(page.get_by_label("User (distinct_id)")).to_have_value("user-7")
+    expect(page.locator("[data-live-status]")).to_have_text("Live")
+    _post(server, app["ingest_key"], {"event": "fourth", "distinct_id": "user-7"})
+    _post(server, app["ingest_key"], {"event": "elsewhere", "distinct_id": "user-42"})
+    expect(rows.first).to_contain_text("fourth", timeout=5_000)
+    expect(rows).to_have_count(2)
+    snap(page, "event-log-one-user")
 
 
 def _post(server: Server, key: str, event: dict[str, Any]) -> None:

@@ -1,8 +1,11 @@
-"""An application's live event log: its latest stored events, newest first, with their
-properties, one event name at a time if asked, and only to its own organisation."""
+"""An application's event log: its latest stored events, newest first, with their
+properties, one event name or one user at a time if asked, older pages on demand, and only to
+its own organisation."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -90,12 +93,77 @@ async def test_at_most_the_limit_and_an_empty_log_says_what_to_do(
     assert "No nope events in the last 24 hours" in none_of_those
 
 
+def _older(page: str) -> str | None:
+    """The address of the log's link to the page before, if it has one."""
+    found = re.search(r'<a class="btn btn--sm" href="([^"]+)" rel="next">', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+async def test_one_users_events_and_the_pages_before(client: httpx.AsyncClient, make_org: Any, login: Any) -> None:
+    owner = await make_org()
+    app = await _app(client, owner)
+    now = datetime.now(UTC)
+
+    def at(minutes_ago: int) -> str:
+        return (now - timedelta(minutes=minutes_ago)).isoformat()
+
+    # u1 has LIMIT + 5 events in the last day. Four of them share one millisecond and fall
+    # where the first page ends, so the next must go on among them. Around them: one event of
+    # u2, and one of u1 two days back, outside the first page's day.
+    newest = [{"event": f"e{i}", "distinct_id": "u1", "timestamp": at(10 + i)} for i in range(LIMIT - 2)]
+    tied = [{"event": f"tie{i}", "distinct_id": "u1", "timestamp": at(10 + LIMIT)} for i in range(4)]
+    oldest = [{"event": f"f{i}", "distinct_id": "u1", "timestamp": at(20 + LIMIT + i)} for i in range(3)]
+    others = [
+        {"event": "other", "distinct_id": "u2", "timestamp": at(30)},
+        {"event": "old", "distinct_id": "u1", "timestamp": at(2 * 24 * 60)},
+    ]
+    events = newest + tied + oldest + others
+    response = await client.post("/v1/events/batch", json={"events": events}, headers={"X-API-Key": app["ingest_key"]})
+    assert response.json()["accepted"] == len(events)
+    browser = await login(owner)
+
+    # Any user: each user is a link to their own events.
+    latest = (await browser.get(f"/applications/{app['id']}/events")).text
+    assert f'href="/applications/{app["id"]}/events?user=u2"' in latest
+
+    # One user, page by page, until the day is done.
+    page = (await browser.get(f"/applications/{app['id']}/events", params={"user": "u1"})).text
+    assert 'data-refresh-app="' in page  # the first page is live
+    seen, pages = _rows(page), 1
+    while 'rel="next">Older events' in page:
+        link = _older(page)
+        assert link is not None
+        assert "user=u1" in link
+        page = (await browser.get(link)).text
+        assert "data-refresh-app" not in page  # older pages hold still
+        assert "Older events, not live" in page
+        seen, pages = seen + _rows(page), pages + 1
+    assert pages == 2
+    assert seen[: LIMIT - 2] == [e["event"] for e in newest]  # newest first
+    assert sorted(seen[LIMIT - 2 : LIMIT + 2]) == [e["event"] for e in tied]  # each once
+    assert seen[LIMIT + 2 :] == [e["event"] for e in oldest]
+
+    # Then the day before, on demand.
+    assert 'rel="next">Search the 24 hours before' in page
+    day_before = (await browser.get(_older(page) or "")).text
+    assert _rows(day_before) == ["old"]
+
+    # The rows alone take the same filters; a user with nothing to show says how to go on.
+    fragment = await browser.get(f"/applications/{app['id']}/events/list", params={"user": "u2"})
+    assert _rows(fragment.text) == ["other"]
+    nobody = (await browser.get(f"/applications/{app['id']}/events", params={"user": "nobody"})).text
+    assert "No events of nobody in the last 24 hours" in nobody
+    assert 'rel="next">Search the 24 hours before' in nobody
+
+
 async def test_bad_filters_and_other_organisations(client: httpx.AsyncClient, make_org: Any, login: Any) -> None:
     owner, stranger = await make_org(), await make_org("Other")
     app = await _app(client, owner)
     browser = await login(owner)
     long = await browser.get(f"/applications/{app['id']}/events", params={"event": "x" * 201})
     assert long.status_code == 400
+    for bad in ({"user": "x" * 201}, {"before": "not-a-cursor"}):
+        assert (await browser.get(f"/applications/{app['id']}/events", params=bad)).status_code == 400
     outsider = await login(stranger)
     for path in ("", "/list"):
         assert (await outsider.get(f"/applications/{app['id']}/events{path}")).status_code == 404

@@ -1,10 +1,11 @@
-"""An application's live event log: its latest stored events, newest first, fetched again
-as the live stream announces new ones (static/js/live-panels.js), optionally one event name
-only. For the people wiring up tracking: did my event arrive, with which properties?"""
+"""An application's event log: its stored events, newest first, fetched again as the live
+stream announces new ones (static/js/live-panels.js); one event name or one user's only if
+asked, and older pages on demand (not live). For the people wiring up tracking (did my event
+arrive, with which properties?) and for support (what did this user just do?)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,12 +17,15 @@ from litestar.response import Template
 from app.core.auth import Permission, requires
 from app.core.deps import CurrentPrincipal, Db
 from app.core.pages import render
+from app.core.pagination import decode_cursor
 from app.domain.analytics import recent
 from app.domain.analytics import service as analytics
 from app.domain.applications import service
 from components import event_log
 
 EventFilter = Annotated[str, QueryParameter(max_length=200, description="Only events of this name.")]
+UserFilter = Annotated[str, QueryParameter(max_length=200, description="Only events of this distinct_id.")]
+Before = Annotated[str, QueryParameter(max_length=200, description="A page's `older` cursor: the events before it.")]
 # Fetched again at most this often while events stream in.
 REFRESH_GAP_S = 2
 
@@ -40,6 +44,8 @@ class EventLogPages(Controller):
         principal: CurrentPrincipal,
         state: State,
         event: EventFilter = "",
+        user: UserFilter = "",
+        before: Before = "",
     ) -> Template:
         app = service.to_application(await service.get(db, principal, str(app_id)), state.secret_box)
         store = state.engines.clickhouse
@@ -51,7 +57,7 @@ class EventLogPages(Controller):
             application=app,
             tab="events",
             names=[seen.name for seen in names],
-            **await _log(state, str(app_id), principal.org_id, event),
+            **await _log(state, str(app_id), principal.org_id, event, user, before),
         )
 
     @get("/list")
@@ -63,20 +69,31 @@ class EventLogPages(Controller):
         principal: CurrentPrincipal,
         state: State,
         event: EventFilter = "",
+        user: UserFilter = "",
+        before: Before = "",
     ) -> Template:
         await service.get(db, principal, str(app_id))
-        context = await _log(state, str(app_id), principal.org_id, event)
+        context = await _log(state, str(app_id), principal.org_id, event, user, before)
         return render(request, "pages/events/_log.html", **context)
 
 
-async def _log(state: State, app_id: str, org_id: str, event: str) -> dict[str, Any]:
-    """What pages/events/_log.html draws, and what keeps it live."""
-    now, event = datetime.now(UTC), event.strip()
-    events = await recent.latest(state.engines.clickhouse, app_id, org_id, now, event)
+async def _log(state: State, app_id: str, org_id: str, event: str, user: str, before: str) -> dict[str, Any]:
+    """What pages/events/_log.html draws, and what keeps it live (the latest page only)."""
+    now, event, user = datetime.now(UTC), event.strip(), user.strip()
+    retention = timedelta(days=state.settings.clickhouse.retention_days)
+    page = await recent.page(
+        state.engines.clickhouse, app_id, org_id, now, retention, event=event, user=user, before=decode_cursor(before)
+    )
     return {
         "app_id": app_id,
         "event": event,
-        "rows": event_log.rows(events, now),
+        "user": user,
+        "live": not before,
+        "rows": event_log.rows(page.events, now),
+        "since": event_log.moment(page.since, now),
+        "older": event_log.older_link(app_id, page, event, user),
+        "latest_href": event_log.href(app_id, event, user),
+        "rows_href": event_log.href(app_id, event, user, rows_only=True),
         "limit": recent.LIMIT,
         "refresh_gap": REFRESH_GAP_S,
     }
