@@ -10,6 +10,7 @@ from app.domain.analytics.funnels import FunnelQuery, FunnelResult
 from app.domain.analytics.schemas import PropertyFilter, TrendQuery
 from app.domain.analytics.service import TrendResult
 from app.domain.dashboards.views import panel_body
+from components import charts
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 SPAN = timedelta(hours=4)
@@ -101,3 +102,15 @@ def test_a_chart_whose_range_is_still_running_marks_its_bucket_under_way() -> No
     assert "shapes" not in over["figure"]["layout"]
     totals = pl.DataFrame({"series": ["pageview"], "value": [20]})
     assert "shapes" not in panel_body(TrendResult(running, "events", totals), "number")["figure"]["layout"]
+
+
+def test_the_bucket_marked_under_way_is_the_one_filling_when_the_rows_were_read() -> None:
+    """A result drawn later (from the cache) still marks the bucket it was read in."""
+    frame = _hourly([4, 3, 5, 1])
+    read_mid_range = TrendResult(_query(), "events", frame, read_at=T0 + timedelta(hours=3, minutes=10))
+    body = panel_body(read_mid_range, "line")
+    assert [shape["name"] for shape in body["figure"]["layout"].get("shapes", [])] == [charts.UNDER_WAY]
+    assert body["summary"].endswith("The last hour is still under way.")
+    # The same range read after it ended: nothing under way, whenever it is drawn.
+    read_after = TrendResult(_query(), "events", frame, read_at=T0 + SPAN + timedelta(minutes=1))
+    assert "shapes" not in panel_body(read_after, "line")["figure"]["layout"]

@@ -10,7 +10,7 @@ refreshing because events were stored at time t takes only a result computed aft
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
@@ -35,6 +35,9 @@ class TrendResult:
     source: str
     # shaping.shape()'s frame: t, series, value (series mode) or series, value (total mode).
     frame: pl.DataFrame
+    # When the rows were read: a chart drawn later from the cache still marks as under way
+    # the bucket that was filling then, not the one filling as it is drawn.
+    read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def series(self) -> list[Series]:
         if self.query.mode == "total":
@@ -99,8 +102,9 @@ async def run(
     if (hit := cache.get(key, newer_than)) is not None:
         return hit
     compiled = queries.build(query, source)
+    read_at = datetime.now(UTC)
     raw = await query_frame(store, compiled.sql, compiled.params)
-    result = TrendResult(query=query, source=compiled.source, frame=shaping.shape(raw, query))
+    result = TrendResult(query=query, source=compiled.source, frame=shaping.shape(raw, query), read_at=read_at)
     cache.put(key, result)
     return result
 

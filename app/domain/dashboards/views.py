@@ -3,7 +3,7 @@ the view model of a panel's body (its figure and text alternative)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import polars as pl
@@ -79,7 +79,7 @@ def panel_body(
             notes.append(f"No forecast yet: fewer than {MIN_HISTORY} {query.interval}s have a value to learn from.")
     summary = charts.summary(frame, panel_chart, integral)
     if panel_chart in charts.SERIES_CHARTS:
-        marked = charts.with_bucket_under_way(figure, query.date_from, query.date_to, query.interval, datetime.now(UTC))
+        marked = charts.with_bucket_under_way(figure, query.date_from, query.date_to, query.interval, result.read_at)
         if marked is not figure:
             summary += f" The last {query.interval} is still under way."
         figure = marked
