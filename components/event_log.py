@@ -15,8 +15,8 @@ SUMMARY_PROPERTIES = 3
 SUMMARY_VALUE_CHARS = 40
 
 
-def rows(events: list[RecentEvent], now: datetime) -> list[dict[str, Any]]:
-    return [_row(event, now) for event in events]
+def rows(app_id: str, events: list[RecentEvent], now: datetime) -> list[dict[str, Any]]:
+    return [_row(app_id, event, now) for event in events]
 
 
 def moment(value: datetime, now: datetime) -> dict[str, str]:
@@ -41,11 +41,12 @@ def older_link(app_id: str, page: LogPage, event: str, user: str) -> dict[str, s
     return {"href": href(app_id, event, user, page.older), "text": text}
 
 
-def _row(event: RecentEvent, now: datetime) -> dict[str, Any]:
+def _row(app_id: str, event: RecentEvent, now: datetime) -> dict[str, Any]:
     return {
         **moment(event.timestamp, now),
         "event": event.event,
         "user": event.distinct_id,
+        "user_href": href(app_id, "", event.distinct_id),
         "summary": summary(event.properties),
         "properties": json.dumps(event.properties, indent=2, ensure_ascii=False) if event.properties else "",
     }

@@ -89,7 +89,7 @@ async def _log(state: State, app_id: str, org_id: str, event: str, user: str, be
         "event": event,
         "user": user,
         "live": not before,
-        "rows": event_log.rows(page.events, now),
+        "rows": event_log.rows(app_id, page.events, now),
         "since": event_log.moment(page.since, now),
         "older": event_log.older_link(app_id, page, event, user),
         "latest_href": event_log.href(app_id, event, user),
