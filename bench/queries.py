@@ -456,10 +456,10 @@ def main() -> None:
 
         merge_s = ch.wait_for_merges()
         ch_stored = int(ch.scalar("SELECT count() FROM events"))
-        hourly_rows = int(ch.scalar("SELECT count() FROM events_hourly"))
+        rollup_rows = int(ch.scalar("SELECT count() FROM events_rollup"))
         print(
-            f"chDB: {ch_stored:,} events in {ch.parts('events')} parts; events_hourly {hourly_rows:,} rows in "
-            f"{ch.parts('events_hourly')} parts (waited {merge_s:.0f} s for merges)",
+            f"chDB: {ch_stored:,} events in {ch.parts('events')} parts; events_rollup {rollup_rows:,} rows in "
+            f"{ch.parts('events_rollup')} parts (waited {merge_s:.0f} s for merges)",
             flush=True,
         )
         print(f"PostgreSQL: table with indexes {size[0] if size else '?'}", flush=True)

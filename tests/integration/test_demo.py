@@ -30,7 +30,7 @@ async def _count(started_app: Litestar, table: str, app_id: str) -> int:
 
 async def _hourly(started_app: Litestar, app_id: str) -> int:
     result = await started_app.state.engines.clickhouse.query_arrow(
-        "SELECT sum(events) AS n FROM events_hourly WHERE app_id = {a:UUID}", {"a": app_id}
+        "SELECT sum(events) AS n FROM events_rollup WHERE app_id = {a:UUID} AND grain = 3", {"a": app_id}
     )
     return int(result.column("n")[0].as_py() or 0)
 

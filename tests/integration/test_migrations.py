@@ -52,7 +52,7 @@ async def test_second_run_changes_nothing(started_app: Litestar) -> None:
     assert await migrate_all(engines.postgres.url, engines.clickhouse, settings.clickhouse) == []
     assert await _snapshot(engines.postgres.url) == before
     tables = await engines.clickhouse.query_arrow("SELECT name FROM system.tables WHERE database = currentDatabase()")
-    assert {"events", "events_hourly", "events_hourly_mv", "performance_metrics"} <= set(
+    assert {"events", "events_rollup", "events_rollup_mv", "performance_metrics"} <= set(
         tables.column("name").to_pylist()
     )
 

@@ -1,6 +1,7 @@
-"""Upgrading a store that already holds events: migration 0008 copies them into the new
-rollups, and its views take over from there. Run in a process of its own, on a chDB of its
-own (chDB allows one per process)."""
+"""Upgrading a store that already holds events: migration 0008 copies them into the rollup
+tables, 0010 copies those into the one table that replaces three of them, and its view takes
+over from there. Run in a process of its own, on a chDB of its own (chDB allows one per
+process)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+from app.domain.analytics import queries
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,14 +87,9 @@ def test_events_stored_before_the_rollups_are_copied_in(tmp_path: Path) -> None:
         [sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True, text=True, check=True, cwd=ROOT
     )
     report = json.loads(output.stdout.strip().splitlines()[-1])
-    assert report["applied"] == ["0008_rollup_tables.sql", "0009_drop_unread_revenue.sql"]
+    assert report["applied"] == ["0008_rollup_tables.sql", "0009_drop_unread_revenue.sql", "0010_one_rollup_table.sql"]
     sources = [result["source"] for result in report["results"]]
-    assert (
-        sources
-        == ["events_hourly_totals", "events_hourly_totals", "events_hourly"]
-        + ["events_hourly_dims"] * 2
-        + ["events_hourly_numbers"] * 2
-    )
+    assert sources == [queries.TOTALS, queries.TOTALS, queries.ROLLUP] + [queries.DIMS] * 2 + [queries.NUMBERS] * 2
     for result in report["results"]:
         assert result["rows"] > 0, result
         assert result["same"], result

@@ -1,4 +1,4 @@
-"""The hourly rollups (migrations 0002 and 0008) answer the panels they are chosen for with
+"""The hourly rollups (migrations 0008 and 0010) answer the panels they are chosen for with
 the same numbers as the events they summarise."""
 
 from __future__ import annotations

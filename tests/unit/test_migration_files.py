@@ -28,7 +28,8 @@ def test_single_node_rendering_has_no_cluster_parts() -> None:
     assert "toIntervalDay(30)" in text
 
 
-ROLLUPS = ("events_hourly", "events_hourly_totals", "events_hourly_dims", "events_hourly_numbers")
+# Every rollup table there has been: 0010 folded the first three into events_rollup.
+ROLLUPS = ("events_hourly", "events_hourly_totals", "events_hourly_dims", "events_hourly_numbers", "events_rollup")
 
 
 def test_cluster_rendering_replicates_and_distributes_every_table() -> None:
@@ -36,21 +37,26 @@ def test_cluster_rendering_replicates_and_distributes_every_table() -> None:
     # An INSERT runs where it is sent (no ON CLUSTER): the rollups' copies go through the
     # Distributed tables, which send each row to its application's shard.
     inserts = [s for s in statements if s.startswith("INSERT")]
-    assert all(s.startswith(f"INSERT INTO {table}\n") for s, table in zip(inserts, ROLLUPS[1:], strict=True))
+    copied = [s.split(None, 3)[2] for s in inserts]
+    assert copied == ["events_hourly_totals", "events_hourly_dims", "events_hourly_numbers"] + ["events_rollup"] * 3
     assert all("_local" not in s for s in inserts)
     statements = [s for s in statements if not s.startswith("INSERT")]
     assert all("ON CLUSTER 'nexus'" in s for s in statements)
     replicated = [s for s in statements if "ENGINE = Replicated" in s]
     distributed = [s for s in statements if "ENGINE = Distributed('nexus', currentDatabase()" in s]
-    assert len(replicated) == len(distributed) == 6
+    assert len(replicated) == len(distributed) == 7
     for table in ("events", "performance_metrics", *ROLLUPS):
         assert any(f"{table}_local" in s and "ENGINE = Replicated" in s for s in replicated), table
         assert any(s.startswith(f"CREATE TABLE IF NOT EXISTS {table} ON CLUSTER") for s in distributed), table
     # Each view reads and writes one node's storage tables: an application's rollups live on
     # the shard that holds its events.
     views = [s for s in statements if "MATERIALIZED VIEW" in s]
-    assert len(views) == 4
+    assert len(views) == 5
     for view in views:
         target = view.split("\nTO ", 1)[1].split("\n", 1)[0]
         assert target in {f"{table}_local" for table in ROLLUPS}, view
         assert "FROM events_local\n" in view or "FROM events_hourly_local\n" in view, view
+    # The tables 0010 folded into events_rollup go on every node, Distributed and local alike.
+    for table in ROLLUPS[:3]:
+        for name in (table, f"{table}_local"):
+            assert f"DROP TABLE IF EXISTS {name} ON CLUSTER 'nexus'" in statements

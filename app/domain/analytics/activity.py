@@ -8,15 +8,16 @@ from datetime import datetime
 
 import polars as pl
 
+from app.domain.analytics.queries import GRAINS, ROLLUP_TABLE, TOTALS
 from app.domain.analytics.timerange import bucket_count, relative
 from app.engines.clickhouse import AnalyticsStore, query_frame, time_param
 
 # `app`, not `app_id`: an alias named like the column would shadow it in WHERE.
-_PER_HOUR = """
+_PER_HOUR = f"""
 SELECT toString(app_id) AS app, hour, sum(events) AS events
-FROM events_hourly_totals
-WHERE org_id = {org_id:UUID} AND app_id IN {apps:Array(UUID)}
-  AND hour >= {start:DateTime('UTC')} AND hour < {end:DateTime('UTC')}
+FROM {ROLLUP_TABLE}
+WHERE org_id = {{org_id:UUID}} AND app_id IN {{apps:Array(UUID)}} AND grain = {GRAINS[TOTALS]}
+  AND hour >= {{start:DateTime('UTC')}} AND hour < {{end:DateTime('UTC')}}
 GROUP BY app, hour
 """
 

@@ -33,13 +33,18 @@ RAW_AGGREGATES = {
 }
 
 EVENTS = "events"
-# The hourly rollups (migrations 0002 and 0008), smallest first: a query is answered by the
+# The hourly rollups (migrations 0008 and 0010), smallest first: a query is answered by the
 # first one that can (choose_source).
-TOTALS = "events_hourly_totals"  # per hour, all events together
-ROLLUP = "events_hourly"  # per event and hour
-NUMBERS = "events_hourly_numbers"  # per event, numeric property and hour
-DIMS = "events_hourly_dims"  # per event, hour, path, country and browser
+TOTALS = "hourly_totals"  # per hour, all events together
+ROLLUP = "hourly_events"  # per event and hour
+NUMBERS = "hourly_numbers"  # per event, numeric property and hour
+DIMS = "hourly_dims"  # per event, hour, path, country and browser
 ROLLUPS = (TOTALS, ROLLUP, NUMBERS, DIMS)
+# Where each is stored: its table, and for the grains of events_rollup the grain it reads
+# (migration 0010 says what each holds).
+ROLLUP_TABLE = "events_rollup"
+GRAINS = {DIMS: 0, ROLLUP: 1, TOTALS: 3}
+TABLES = {EVENTS: EVENTS, NUMBERS: "events_hourly_numbers"} | dict.fromkeys(GRAINS, ROLLUP_TABLE)
 _COUNTS = {"count": "sum(events)", "unique_users": "uniqMerge(users)"}
 # What each rollup answers, merged across the rows of each bucket.
 ROLLUP_AGGREGATES = {
@@ -72,7 +77,7 @@ ROLLUP_SETTINGS = "SETTINGS optimize_move_to_prewhere = 0"
 class CompiledQuery(msgspec.Struct, frozen=True):
     sql: str
     params: Params
-    # The table read: events or one of ROLLUPS.
+    # What answered: events or one of ROLLUPS (TABLES says where each is stored).
     source: str
     # Whether the statement returns a `series` column (several series) or one series.
     has_series: bool
@@ -238,6 +243,8 @@ def _rollup(query: TrendQuery, source: str) -> CompiledQuery:
     if source == NUMBERS:
         assert query.property is not None
         b.where.append("property = {" + b.bind("property", query.property) + ":String}")
+    else:  # (after app_id, as in the sort key)
+        b.where.insert(1, f"grain = {GRAINS[source]}")
     aggregate = ROLLUP_AGGREGATES[source][query.aggregation]
     bucket = f"{BUCKET_FUNCTIONS[query.interval]}(hour)"
     if query.breakdown:
@@ -246,7 +253,7 @@ def _rollup(query: TrendQuery, source: str) -> CompiledQuery:
 
 
 def _breakdown(
-    query: TrendQuery, b: _Builder, table: str, bucket: str, aggregate: str, settings: str = ""
+    query: TrendQuery, b: _Builder, source: str, bucket: str, aggregate: str, settings: str = ""
 ) -> CompiledQuery:
     """One series per value of the breakdown property, for its top values by number of events
     over the whole range. One scan: each group's count is summed per value by a window, then
@@ -255,12 +262,13 @@ def _breakdown(
     breakdown = b.text_of(query.breakdown, "breakdown")
     b.bind("breakdown_limit", query.breakdown_limit)
     series_mode = query.mode == "series"
-    count = EVENT_COUNTS[table]
+    count = EVENT_COUNTS[source]
     total = f"sum({count}) OVER (PARTITION BY series)" if series_mode else count
     columns = [f"{bucket} AS t"] if series_mode else []
     columns += [f"{breakdown} AS series", f"{aggregate} AS value", f"{total} AS series_total"]
     group = "t, series" if series_mode else "series"
-    grouped = "SELECT\n    " + ",\n    ".join(columns) + f"\nFROM {table}\n" + b.where_sql() + f"\nGROUP BY {group}"
+    from_where = f"\nFROM {TABLES[source]}\n" + b.where_sql()
+    grouped = "SELECT\n    " + ",\n    ".join(columns) + from_where + f"\nGROUP BY {group}"
     ranked = (
         f"SELECT {group}, value, dense_rank() OVER (ORDER BY series_total DESC, series) AS series_rank\n"
         f"FROM (\n{textwrap.indent(grouped, '    ')}\n)"
@@ -272,11 +280,11 @@ def _breakdown(
     )
     if settings:
         sql += "\n" + settings
-    return CompiledQuery(sql=sql, params=b.params, source=table, has_series=True)
+    return CompiledQuery(sql=sql, params=b.params, source=source, has_series=True)
 
 
 def _grouped(
-    query: TrendQuery, b: _Builder, table: str, bucket: str, aggregate: str, settings: str = ""
+    query: TrendQuery, b: _Builder, source: str, bucket: str, aggregate: str, settings: str = ""
 ) -> CompiledQuery:
     """One series (all the chosen events together) or one per event."""
     series_mode = query.mode == "series"
@@ -289,12 +297,12 @@ def _grouped(
         columns.append("event AS series")
         group.append("series")
     columns.append(f"{aggregate} AS value")
-    sql = "SELECT\n    " + ",\n    ".join(columns) + f"\nFROM {table}\n" + b.where_sql()
+    sql = "SELECT\n    " + ",\n    ".join(columns) + f"\nFROM {TABLES[source]}\n" + b.where_sql()
     if group:
         sql += f"\nGROUP BY {', '.join(group)}\nORDER BY {', '.join(group)}"
     if settings:
         sql += "\n" + settings
-    return CompiledQuery(sql=sql, params=b.params, source=table, has_series=per_event)
+    return CompiledQuery(sql=sql, params=b.params, source=source, has_series=per_event)
 
 
 def is_integral(query: TrendQuery) -> bool:
@@ -307,14 +315,15 @@ def is_integral(query: TrendQuery) -> bool:
 
 def event_names(app_id: str, org_id: str, since: datetime, limit: int) -> tuple[str, Params]:
     """Event names of one application since `since`, most frequent first (from the rollup)."""
-    sql = """SELECT event AS name, sum(events) AS events
-FROM events_hourly
-WHERE app_id = {app_id:UUID}
-  AND org_id = {org_id:UUID}
-  AND hour >= {since:DateTime('UTC')}
+    sql = f"""SELECT event AS name, sum(events) AS events
+FROM {ROLLUP_TABLE}
+WHERE app_id = {{app_id:UUID}}
+  AND grain = {GRAINS[ROLLUP]}
+  AND org_id = {{org_id:UUID}}
+  AND hour >= {{since:DateTime('UTC')}}
 GROUP BY name
 ORDER BY events DESC, name
-LIMIT {limit:UInt32}"""
+LIMIT {{limit:UInt32}}"""
     return sql, {"app_id": app_id, "org_id": org_id, "since": time_param(since), "limit": limit}
 
 

@@ -31,7 +31,7 @@ NAMES_TTL_S = 60.0
 @dataclass(frozen=True)
 class TrendResult:
     query: TrendQuery
-    # The table that answered: events or one of the hourly rollups (queries.ROLLUPS).
+    # What answered: the events or one of the hourly rollups (queries.ROLLUPS).
     source: str
     # shaping.shape()'s frame: t, series, value (series mode) or series, value (total mode).
     frame: pl.DataFrame

@@ -1,9 +1,10 @@
--- source: events_hourly_totals
+-- source: hourly_totals
 SELECT
     toStartOfHour(hour) AS t,
     sum(events) AS value
-FROM events_hourly_totals
+FROM events_rollup
 WHERE app_id = {app_id:UUID}
+  AND grain = 3
   AND org_id = {org_id:UUID}
   AND hour >= {date_from:DateTime('UTC')}
   AND hour < {date_to:DateTime('UTC')}

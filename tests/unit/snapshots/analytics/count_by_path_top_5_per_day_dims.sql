@@ -1,4 +1,4 @@
--- source: events_hourly_dims
+-- source: hourly_dims
 SELECT t, series, value
 FROM (
     SELECT t, series, value, dense_rank() OVER (ORDER BY series_total DESC, series) AS series_rank
@@ -8,8 +8,9 @@ FROM (
             path AS series,
             sum(events) AS value,
             sum(sum(events)) OVER (PARTITION BY series) AS series_total
-        FROM events_hourly_dims
+        FROM events_rollup
         WHERE app_id = {app_id:UUID}
+          AND grain = 0
           AND org_id = {org_id:UUID}
           AND hour >= {date_from:DateTime('UTC')}
           AND hour < {date_to:DateTime('UTC')}

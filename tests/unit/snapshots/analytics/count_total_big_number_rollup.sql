@@ -1,8 +1,9 @@
--- source: events_hourly
+-- source: hourly_events
 SELECT
     sum(events) AS value
-FROM events_hourly
+FROM events_rollup
 WHERE app_id = {app_id:UUID}
+  AND grain = 1
   AND org_id = {org_id:UUID}
   AND hour >= {date_from:DateTime('UTC')}
   AND hour < {date_to:DateTime('UTC')}

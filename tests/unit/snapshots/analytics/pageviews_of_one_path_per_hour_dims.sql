@@ -1,9 +1,10 @@
--- source: events_hourly_dims
+-- source: hourly_dims
 SELECT
     toStartOfHour(hour) AS t,
     sum(events) AS value
-FROM events_hourly_dims
+FROM events_rollup
 WHERE app_id = {app_id:UUID}
+  AND grain = 0
   AND org_id = {org_id:UUID}
   AND hour >= {date_from:DateTime('UTC')}
   AND hour < {date_to:DateTime('UTC')}

@@ -1,4 +1,4 @@
--- source: events_hourly_numbers
+-- source: hourly_numbers
 SELECT
     toStartOfDay(hour) AS t,
     sum(total) AS value

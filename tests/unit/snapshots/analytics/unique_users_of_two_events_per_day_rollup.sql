@@ -1,10 +1,11 @@
--- source: events_hourly
+-- source: hourly_events
 SELECT
     toStartOfDay(hour) AS t,
     event AS series,
     uniqMerge(users) AS value
-FROM events_hourly
+FROM events_rollup
 WHERE app_id = {app_id:UUID}
+  AND grain = 1
   AND org_id = {org_id:UUID}
   AND hour >= {date_from:DateTime('UTC')}
   AND hour < {date_to:DateTime('UTC')}
