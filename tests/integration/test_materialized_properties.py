@@ -87,3 +87,53 @@ async def test_numbers_are_aggregated_and_everything_else_left_out(started_app: 
     assert await total(aggregation="sum", filters=over_15) == 50.5
     # The filter applies to a count too: events whose price is a number above 15.
     assert await total(aggregation="count", filters=over_15) == 2
+
+
+# A property's JSON value, and the number it counts as (None: left out of the map).
+NUMBER_CASES: list[tuple[Any, float | None]] = [
+    (12, 12.0),
+    (-7.25, -7.25),
+    ("12.5", 12.5),
+    ("1e3", 1000.0),
+    ("+5", 5.0),
+    (".5", 0.5),
+    ("00012", 12.0),
+    (True, 1.0),
+    (False, 0.0),
+    ("true", 1.0),  # booleans written as text count like booleans (migration 0011)
+    ("false", 0.0),
+    ("n/a", None),
+    ("", None),
+    (" 3", None),
+    ("0x10", None),
+    ("12abc", None),
+    ("True", None),
+    (None, None),
+    ([1], None),
+    ({"amount": 5}, None),
+]
+
+
+async def test_what_counts_as_a_number(started_app: Litestar) -> None:
+    app_id, org_id = str(uuid.uuid4()), str(uuid.uuid4())
+    start = day_start(1)
+    await insert_events(
+        started_app,
+        app_id,
+        org_id,
+        [
+            event("measure", start + timedelta(minutes=i), properties={"value": value, "label": "text"})
+            for i, (value, _) in enumerate(NUMBER_CASES)
+        ],
+    )
+    store = started_app.state.engines.clickhouse
+    stored = await store.query_arrow(
+        "SELECT mapContains(number_properties, 'value') AS has, number_properties['value'] AS number, "
+        "mapContains(number_properties, 'label') AS has_label FROM events "
+        "WHERE app_id = {app_id:UUID} ORDER BY timestamp",
+        {"app_id": app_id},
+    )
+    rows = stored.to_pylist()
+    found = [row["number"] if row["has"] else None for row in rows]
+    assert found == [expected for _, expected in NUMBER_CASES]
+    assert not any(row["has_label"] for row in rows)

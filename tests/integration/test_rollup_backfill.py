@@ -87,7 +87,8 @@ def test_events_stored_before_the_rollups_are_copied_in(tmp_path: Path) -> None:
         [sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True, text=True, check=True, cwd=ROOT
     )
     report = json.loads(output.stdout.strip().splitlines()[-1])
-    assert report["applied"] == ["0008_rollup_tables.sql", "0009_drop_unread_revenue.sql", "0010_one_rollup_table.sql"]
+    copies = ["0008_rollup_tables.sql", "0009_drop_unread_revenue.sql", "0010_one_rollup_table.sql"]
+    assert report["applied"][: len(copies)] == copies
     sources = [result["source"] for result in report["results"]]
     assert sources == [queries.TOTALS, queries.TOTALS, queries.ROLLUP] + [queries.DIMS] * 2 + [queries.NUMBERS] * 2
     for result in report["results"]:
