@@ -273,3 +273,35 @@ async def test_live_publishing_does_not_hold_back_the_next_insert(started_app: L
         release.set()
         await writer.stop()
     assert published == [["first"], ["second"]]
+
+
+async def test_requests_that_arrive_during_an_insert_wait_for_the_clients_it_answers(
+    started_app: Litestar, submission: Any
+) -> None:
+    """Clients that send again once answered come back right after a flush: the one request
+    that arrived during the insert is flushed with theirs, not in an insert of its own (under
+    load, flushes alternated between nearly all the clients and a handful of stragglers, and
+    each small insert cost nearly as much as a big one)."""
+    store = started_app.state.engines.clickhouse
+    flushed: list[list[str]] = []
+
+    async def record(rows: Any) -> None:
+        flushed.append(sorted(rows.column("event").to_pylist()))
+
+    writer = GroupCommitWriter(store, "events", prepare_events, 10_000, 60.0, 1_000, on_flushed=record)
+    await writer.start()
+
+    async def client(number: int) -> None:
+        await writer.submit(submission(f"first{number}"))
+        await writer.submit(submission(f"again{number}"))
+
+    try:
+        # The store is busy for a moment, so the first flush is still inserting when the
+        # straggler arrives (chDB runs one call at a time).
+        busy = asyncio.create_task(store.command("SELECT sleep(0.5)"))
+        clients = [asyncio.create_task(client(number)) for number in range(3)]
+        await asyncio.sleep(0.2)
+        await asyncio.wait_for(asyncio.gather(writer.submit(submission("straggler")), *clients, busy), 30)
+    finally:
+        await writer.stop()
+    assert flushed == [["first0", "first1", "first2"], ["again0", "again1", "again2", "straggler"]]
