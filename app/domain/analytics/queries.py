@@ -127,8 +127,8 @@ def _on_dimensions(query: TrendQuery) -> bool:
 # parsing every row's JSON, which is most of a filtered query's time. The dimension rollup
 # has the same columns.
 MATERIALIZED_TEXT = {"path": "path", "country": "country", "browser": "browser"}
-# Every numeric property, extracted once at insert (migration 0006): aggregates and
-# comparisons read numbers from here and never parse the JSON.
+# Every numeric property, extracted once at insert (migrations 0006 and 0011 say what counts
+# as a number): aggregates and comparisons read numbers from here and never parse the JSON.
 NUMBER_PROPERTIES = "number_properties"
 
 
