@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from app.domain.analytics.recent import LogPage, RecentEvent
+from app.domain.analytics.recent import LogFilter, LogPage, RecentEvent
 
 # How many properties the row's summary names, and how much of each value it shows.
 SUMMARY_PROPERTIES = 3
@@ -25,20 +25,21 @@ def moment(value: datetime, now: datetime) -> dict[str, str]:
     return {"time": shown, "iso": value.isoformat()}
 
 
-def href(app_id: str, event: str, user: str, before: str = "", *, rows_only: bool = False) -> str:
+def href(app_id: str, narrowed: LogFilter, before: str = "", *, rows_only: bool = False) -> str:
     """The log's address with these filters: the page, or (rows_only) its rows for htmx."""
-    query = urlencode({name: value for name, value in (("event", event), ("user", user), ("before", before)) if value})
+    parts = (("event", narrowed.event), ("user", narrowed.user), ("contains", narrowed.contains), ("before", before))
+    query = urlencode({name: value for name, value in parts if value})
     path = f"/applications/{app_id}/events" + ("/list" if rows_only else "")
     return f"{path}?{query}" if query else path
 
 
-def older_link(app_id: str, page: LogPage, event: str, user: str) -> dict[str, str] | None:
+def older_link(app_id: str, page: LogPage, narrowed: LogFilter) -> dict[str, str] | None:
     """The link under the rows to the page before, with the same filters: the next events when
     the page was full, else the window before the one just searched."""
     if page.older is None:
         return None
     text = "Older events" if page.full else "Search the 24 hours before"
-    return {"href": href(app_id, event, user, page.older), "text": text}
+    return {"href": href(app_id, narrowed, page.older), "text": text}
 
 
 def _row(app_id: str, event: RecentEvent, now: datetime) -> dict[str, Any]:
@@ -46,7 +47,7 @@ def _row(app_id: str, event: RecentEvent, now: datetime) -> dict[str, Any]:
         **moment(event.timestamp, now),
         "event": event.event,
         "user": event.distinct_id,
-        "user_href": href(app_id, "", event.distinct_id),
+        "user_href": href(app_id, LogFilter(user=event.distinct_id)),
         "summary": summary(event.properties),
         "properties": json.dumps(event.properties, indent=2, ensure_ascii=False) if event.properties else "",
     }

@@ -1,10 +1,11 @@
 """An application's event log in a real browser: an event posted to the API shows up in it
-within seconds, without a reload, its properties open in place, and a user's name leads to
-that user's events alone."""
+within seconds, without a reload, its properties open in place, a user's name leads to that
+user's events alone, and a text finds the events whose properties hold it."""
 
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from typing import Any
 
@@ -58,6 +59,22 @@ def test_a_posted_event_shows_up_in_the_log(page: Any, server: Server) -> None:
     expect(rows.first).to_contain_text("fourth", timeout=5_000)
     expect(rows).to_have_count(2)
     snap(page, "event-log-one-user")
+
+    # Support looks for what a customer quoted: the events whose properties hold that text,
+    # typed with the keyboard, any case; still live.
+    page.get_by_role("link", name="All events").click()
+    page.get_by_label("Properties contain").fill("PRO")
+    page.get_by_label("Properties contain").press("Enter")
+    expect(page).to_have_url(re.compile(r"/events\?(.*&)?contains=PRO(&|$)"))  # a plain GET form: bookmarkable
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("checkout_started")
+    expect(page.locator("[data-live-status]")).to_have_text("Live")
+    # Stored before the one that matches, so the refresh that shows that one has passed it over.
+    _post(server, app["ingest_key"], {"event": "downgrade", "distinct_id": "user-9", "properties": {"to": "free"}})
+    _post(server, app["ingest_key"], {"event": "upgrade", "distinct_id": "user-9", "properties": {"to": "pro"}})
+    expect(rows.first).to_contain_text("upgrade", timeout=5_000)
+    expect(rows).to_have_count(2)
+    snap(page, "event-log-contains")
 
 
 def _post(server: Server, key: str, event: dict[str, Any]) -> None:

@@ -167,3 +167,50 @@ async def test_bad_filters_and_other_organisations(client: httpx.AsyncClient, ma
     outsider = await login(stranger)
     for path in ("", "/list"):
         assert (await outsider.get(f"/applications/{app['id']}/events{path}")).status_code == 404
+
+
+async def test_events_whose_properties_contain_some_text(client: httpx.AsyncClient, make_org: Any, login: Any) -> None:
+    owner = await make_org()
+    app = await _app(client, owner)
+    # Sent as a Python SDK sends JSON (non-ASCII escaped), so the stored text holds "\u00fc".
+    body = (
+        b'{"events": ['
+        b'{"event": "purchase", "distinct_id": "u1", "properties": {"order_id": "A-4711", "city": "Z\\u00fcrich"}},'
+        b'{"event": "refund", "distinct_id": "u2", "properties": {"amount": 4711, "cart": {"sku": "KB-1"}}},'
+        b'{"event": "purchase", "distinct_id": "u3", "properties": {"order_id": "B-1"}},'
+        b'{"event": "pageview", "distinct_id": "u1"}'
+        b"]}"
+    )
+    headers = {"X-API-Key": app["ingest_key"], "Content-Type": "application/json"}
+    response = await client.post("/v1/events/batch", content=body, headers=headers)
+    assert response.json()["accepted"] == 4
+    browser = await login(owner)
+    log = f"/applications/{app['id']}/events"
+
+    async def found(**narrowed: str) -> list[str]:
+        page = (await browser.get(log, params=narrowed)).text
+        return sorted(_rows(page))
+
+    # Any case; a value's text whatever its type, a nested object's JSON, a property's name.
+    assert await found(contains="a-4711") == ["purchase"]
+    assert await found(contains="4711") == ["purchase", "refund"]
+    assert await found(contains="ZÜRICH") == ["purchase"]  # unescaped before it is compared
+    assert await found(contains="kb-1") == ["refund"]
+    assert await found(contains="order_id") == ["purchase", "purchase"]
+    assert await found(contains="order_id", user="u3") == ["purchase"]
+    assert await found(contains="4711", event="refund") == ["refund"]
+    assert await found(contains="  4711 ") == ["purchase", "refund"]  # as typed, trimmed
+
+    # The live rows and the link to older events keep the text; the field shows it.
+    page = (await browser.get(log, params={"contains": "4711"})).text
+    assert f'hx-get="/applications/{app["id"]}/events/list?contains=4711"' in page
+    assert 'name="contains" value="4711"' in page
+    assert "contains=4711" in (_older(page) or "")
+    fragment = await browser.get(f"{log}/list", params={"contains": "kb-1"})
+    assert _rows(fragment.text) == ["refund"]
+
+    # Nothing found says what was looked for, as text, and how to go on.
+    none = (await browser.get(log, params={"contains": "<b>nope</b>"})).text
+    assert "No events whose properties contain “&lt;b&gt;nope&lt;/b&gt;” in the last 24 hours" in none
+    assert 'rel="next">Search the 24 hours before' in none
+    assert (await browser.get(log, params={"contains": "x" * 201})).status_code == 400

@@ -1,6 +1,7 @@
 """The events of an application as stored, newest first, a page at a time: what its event log
 shows, so the people wiring up tracking see each event arrive with its properties, and
-support can follow one user. SQL built here; no other I/O."""
+support can follow one user or find the events that mention an order, a coupon or an error.
+SQL built here; no other I/O."""
 
 from __future__ import annotations
 
@@ -32,9 +33,23 @@ WHERE app_id = {app_id:UUID}
   AND (timestamp, uuid) < ({before:DateTime64(3, 'UTC')}, {before_id:UUID})
   AND (empty({event:String}) OR event = {event:String})
   AND (empty({user:String}) OR distinct_id = {user:String})
+  AND (empty({contains:String}) OR arrayExists(
+        property -> positionCaseInsensitiveUTF8(property.1, {contains:String}) > 0
+                    OR positionCaseInsensitiveUTF8(property.2, {contains:String}) > 0,
+        JSONExtractKeysAndValues(properties, 'String')))
 ORDER BY timestamp DESC, uuid DESC
 LIMIT {limit:UInt32}
 """
+
+
+class LogFilter(msgspec.Struct, frozen=True):
+    """What the log is narrowed to; each part empty for any. `contains` matches, ignoring
+    case, a top-level property's name or its value as text: a string unescaped (so "zürich"
+    finds the "Z\\u00fcrich" a Python SDK sends), a number or nested object as its JSON."""
+
+    event: str = ""
+    user: str = ""
+    contains: str = ""
 
 
 class RecentEvent(msgspec.Struct, frozen=True):
@@ -60,14 +75,13 @@ async def page(
     org_id: str,
     now: datetime,
     retention: timedelta,
+    narrowed: LogFilter = LogFilter(),
     *,
-    event: str = "",
-    user: str = "",
     before: Cursor | None = None,
     limit: int = LIMIT,
 ) -> LogPage:
     """Up to `limit` events older than `before` (else the latest, an hour's clock skew ahead of
-    `now` included), within WINDOW of it; only those named `event` and of `user`, when given."""
+    `now` included), within WINDOW of it; only those `narrowed` lets through."""
     start = before or Cursor(now + FUTURE_TOLERANCE, _FIRST)
     since = (before.created_at if before else now) - WINDOW
     params = {
@@ -76,8 +90,9 @@ async def page(
         "since": time_param(since, milliseconds=True),
         "before": time_param(start.created_at, milliseconds=True),
         "before_id": start.id,
-        "event": event,
-        "user": user,
+        "event": narrowed.event,
+        "user": narrowed.user,
+        "contains": narrowed.contains,
         "limit": limit + 1,
     }
     rows = list((await query_frame(store, _PAGE, params)).iter_rows(named=True))
